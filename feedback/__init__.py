@@ -1,0 +1,122 @@
+"""The producer–user feedback platform of the Ecosphères catalogue."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from flask import Flask, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from feedback import templating
+from feedback.config import PROJECT_ROOT, settings_from_environment
+from feedback.extensions import csrf, db, limiter, login_manager, migrate
+from feedback.htmx import add_vary_header
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+ERROR_MESSAGES = {
+    400: ("Requête incorrecte", "La requête envoyée n'a pas pu être comprise. Vérifiez l'adresse ou le formulaire."),
+    403: ("Accès refusé", "Vous n'avez pas les droits nécessaires pour accéder à cette page."),
+    404: ("Page introuvable", "La page que vous cherchez n'existe pas ou a été déplacée."),
+    405: ("Méthode non autorisée", "Cette action n'est pas possible à cette adresse."),
+    413: ("Envoi trop volumineux", "Les données envoyées dépassent la taille autorisée."),
+    429: ("Trop de tentatives", "Vous avez fait trop de tentatives. Réessayez dans quelques minutes."),
+    500: (
+        "Erreur inattendue",
+        "Une erreur est survenue de notre côté. Réessayez plus tard ; si le problème "
+        "persiste, contactez l'équipe du service.",
+    ),
+}
+
+
+def create_app(config: Mapping | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(Path((config or {}).get("INSTANCE_PATH", PROJECT_ROOT / "instance")).resolve()),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.from_mapping(settings_from_environment(Path(app.instance_path)))
+    if config:
+        app.config.from_mapping(config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Connectez-vous pour accéder à cette page."
+    login_manager.login_message_category = "info"
+
+    templating.register(app)
+    _register_blueprints(app)
+    _register_commands(app)
+    _register_error_pages(app)
+    app.after_request(_security_headers)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from feedback.accounts.views import blueprint as accounts
+    from feedback.catalogue.views import blueprint as catalogue
+    from feedback.home import blueprint as home
+
+    app.register_blueprint(home)
+    app.register_blueprint(accounts)
+    app.register_blueprint(catalogue)
+
+
+def _register_commands(app: Flask) -> None:
+    from feedback.accounts.cli import users
+    from feedback.catalogue.cli import catalogue, reference
+    from feedback.demo import demo
+
+    for group in (users, reference, catalogue, demo):
+        app.cli.add_command(group)
+
+
+def _register_error_pages(app: Flask) -> None:
+    def render_error(error: HTTPException | Exception):
+        code = error.code if isinstance(error, HTTPException) and error.code else 500
+        if code not in ERROR_MESSAGES:
+            return error
+        title, message = ERROR_MESSAGES[code]
+        if isinstance(error, HTTPException) and code == 400 and error.description and "CSRF" in error.description:
+            message = "Le formulaire a expiré ou n'a pas été envoyé depuis ce site. Rechargez la page et recommencez."
+        if request.accept_mimetypes.best == "application/json":
+            return {"error": title, "message": message}, code
+        return render_template("errors/error.html", code=code, title=title, message=message), code
+
+    for code in ERROR_MESSAGES:
+        app.register_error_handler(code, render_error)
+
+
+def _security_headers(response):
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    headers.setdefault("Permissions-Policy", "geolocation=(), camera=(), microphone=()")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if request.is_secure:
+        headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+    if response.mimetype == "text/html":
+        add_vary_header(response)
+    return response

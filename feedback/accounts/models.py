@@ -1,0 +1,207 @@
+"""People, the organisations they belong to, and their memberships."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from feedback.database import UTCDateTime, utcnow
+from feedback.extensions import db
+
+
+class Role(enum.StrEnum):
+    USER = "user"
+    CURATOR = "curator"
+    ADMIN = "admin"
+
+    @property
+    def label(self) -> str:
+        return {"user": "Usager", "curator": "Administrateur des données", "admin": "Administrateur"}[self]
+
+
+class EmployerKind(enum.StrEnum):
+    """The kind of organisation a person works for, given at sign-up."""
+
+    CONSULTANCY = "consultancy"
+    LOCAL_AUTHORITY = "local_authority"
+    ASSOCIATION = "association"
+    STATE_SERVICE = "state_service"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return EMPLOYER_KIND_LABELS[self]
+
+
+EMPLOYER_KIND_LABELS = {
+    EmployerKind.CONSULTANCY: "Bureau d'études",
+    EmployerKind.LOCAL_AUTHORITY: "Collectivité",
+    EmployerKind.ASSOCIATION: "Association",
+    EmployerKind.STATE_SERVICE: "Service de l'État",
+    EmployerKind.OTHER: "Autre",
+}
+
+
+class OrganisationKind(enum.StrEnum):
+    DDT = "ddt"
+    DDTM = "ddtm"
+    DREAL = "dreal"
+    DEAL = "deal"
+    DRIEAT = "drieat"
+    DIR = "dir"
+    PUBLIC_BODY = "public_body"
+    CONSULTANCY = "consultancy"
+    LOCAL_AUTHORITY = "local_authority"
+    ASSOCIATION = "association"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return ORGANISATION_KIND_LABELS[self]
+
+
+ORGANISATION_KIND_LABELS = {
+    OrganisationKind.DDT: "DDT",
+    OrganisationKind.DDTM: "DDTM",
+    OrganisationKind.DREAL: "DREAL",
+    OrganisationKind.DEAL: "DEAL",
+    OrganisationKind.DRIEAT: "DRIEAT",
+    OrganisationKind.DIR: "DIR",
+    OrganisationKind.PUBLIC_BODY: "Établissement public",
+    OrganisationKind.CONSULTANCY: "Bureau d'études",
+    OrganisationKind.LOCAL_AUTHORITY: "Collectivité",
+    OrganisationKind.ASSOCIATION: "Association",
+    OrganisationKind.OTHER: "Autre",
+}
+
+
+class MembershipRole(enum.StrEnum):
+    MEMBER = "member"
+    COORDINATOR = "coordinator"
+
+    @property
+    def label(self) -> str:
+        return {"member": "Membre", "coordinator": "Coordinateur"}[self]
+
+
+def _check_in(column: str, values) -> sa.CheckConstraint:
+    allowed = ", ".join(f"'{v.value}'" for v in values)
+    return sa.CheckConstraint(f"{column} IN ({allowed})", name=f"{column}_allowed")
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user_account"
+    __table_args__ = (
+        _check_in("role", Role),
+        _check_in("employer_kind", EmployerKind),
+        # Addresses are stored lower-cased (see `normalise_email`), so this is case-insensitive.
+        sa.CheckConstraint("email = lower(email)", name="email_lower_case"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    role: Mapped[str] = mapped_column(sa.String(16), default=Role.USER.value)
+    employer_kind: Mapped[str] = mapped_column(sa.String(32), default=EmployerKind.OTHER.value)
+    employer_name: Mapped[str] = mapped_column(sa.String(200), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    confirmed: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    memberships: Mapped[list[Membership]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+    @validates("email")
+    def _lower_email(self, key, value: str) -> str:
+        return normalise_email(value)
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts.
+        return self.active
+
+    @property
+    def is_curator(self) -> bool:
+        return self.role in (Role.CURATOR, Role.ADMIN)
+
+    @property
+    def role_label(self) -> str:
+        return Role(self.role).label
+
+    @property
+    def employer_kind_label(self) -> str:
+        return EmployerKind(self.employer_kind).label
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email}>"
+
+
+def normalise_email(value: str) -> str:
+    return value.strip().lower()
+
+
+class Organisation(db.Model):
+    __tablename__ = "organisation"
+    __table_args__ = (_check_in("kind", OrganisationKind),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(255))
+    slug: Mapped[str] = mapped_column(sa.String(255), unique=True)
+    kind: Mapped[str] = mapped_column(sa.String(32), default=OrganisationKind.OTHER.value)
+    # A code of the territory table (FR, R84, D45); a plain string so that accounts stay below catalogue.
+    territory_code: Mapped[str | None] = mapped_column(sa.String(16), index=True)
+    datagouv_id: Mapped[str | None] = mapped_column(sa.String(24), unique=True)
+    datagouv_slug: Mapped[str | None] = mapped_column(sa.String(255))
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    phone: Mapped[str | None] = mapped_column(sa.String(40))
+    website: Mapped[str | None] = mapped_column(sa.String(500))
+    full_name: Mapped[str | None] = mapped_column(sa.String(255))
+    is_producer: Mapped[bool] = mapped_column(default=False, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    memberships: Mapped[list[Membership]] = relationship(back_populates="organisation", cascade="all, delete-orphan")
+
+    @property
+    def kind_label(self) -> str:
+        return OrganisationKind(self.kind).label
+
+    @property
+    def datagouv_url(self) -> str | None:
+        key = self.datagouv_slug or self.datagouv_id
+        return f"https://www.data.gouv.fr/organizations/{key}/" if key else None
+
+    def __repr__(self) -> str:
+        return f"<Organisation {self.id} {self.slug}>"
+
+
+class Membership(db.Model):
+    __tablename__ = "membership"
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "organisation_id"),
+        _check_in("role", MembershipRole),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(sa.String(16), default=MembershipRole.MEMBER.value)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    organisation: Mapped[Organisation] = relationship(back_populates="memberships")
+
+    @property
+    def role_label(self) -> str:
+        return MembershipRole(self.role).label

@@ -1,0 +1,125 @@
+"""Reading the catalogue: the searchable, filterable list of datasets, and a dataset's neighbours."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from feedback.accounts.models import Organisation
+from feedback.catalogue.models import (
+    DATASET_SEARCH,
+    Dataset,
+    Territory,
+    Theme,
+    ThemeScheme,
+    dataset_territory,
+    dataset_theme,
+)
+from feedback.extensions import db
+from feedback.pagination import Page, paginate
+from feedback.search import query_words
+
+SORTS = {
+    "pertinence": "Pertinence",
+    "recent": "Mis à jour récemment",
+    "titre": "Titre (A → Z)",
+}
+
+
+@dataclass
+class DatasetFilters:
+    q: str = ""
+    producer: str = ""  # organisation slug
+    theme: str = ""  # INSPIRE theme code
+    territory: str = ""  # territory code
+    sort: str = ""
+    archived: bool = False
+
+    @property
+    def effective_sort(self) -> str:
+        if self.sort in SORTS and (self.sort != "pertinence" or query_words(self.q)):
+            return self.sort
+        return "pertinence" if query_words(self.q) else "recent"
+
+    @property
+    def active(self) -> bool:
+        return bool(self.q or self.producer or self.theme or self.territory or self.archived)
+
+
+def _territory_codes(code: str) -> list[str]:
+    """A territory and the territories directly inside it (a région and its départements)."""
+    children = db.session.scalars(sa.select(Territory.code).where(Territory.parent_code == code))
+    return [code, *children]
+
+
+def search_datasets(filters: DatasetFilters, page: int, size: int) -> Page[Dataset]:
+    statement = sa.select(Dataset)
+    rank = None
+    words = query_words(filters.q)
+    if words:
+        dialect = db.session.get_bind().dialect.name
+        statement, rank = DATASET_SEARCH.apply(statement, dialect, Dataset.id, Dataset.search_text, words)
+    if not filters.archived:
+        statement = statement.where(Dataset.archived_at.is_(None))
+    if filters.producer:
+        statement = statement.join(Organisation, Organisation.id == Dataset.organisation_id).where(
+            Organisation.slug == filters.producer
+        )
+    if filters.theme:
+        statement = statement.where(
+            sa.exists()
+            .where(dataset_theme.c.dataset_id == Dataset.id)
+            .where(dataset_theme.c.theme_id == Theme.id)
+            .where(Theme.scheme == ThemeScheme.INSPIRE, Theme.code == filters.theme)
+        )
+    if filters.territory:
+        statement = statement.where(
+            sa.exists()
+            .where(dataset_territory.c.dataset_id == Dataset.id)
+            .where(dataset_territory.c.territory_code.in_(_territory_codes(filters.territory)))
+        )
+
+    sort = filters.effective_sort
+    if sort == "pertinence" and rank is not None:
+        order = [rank, Dataset.id]
+    elif sort == "titre":
+        order = [Dataset.title, Dataset.id]
+    else:
+        order = [Dataset.modified_at.desc().nulls_last(), Dataset.id.desc()]
+    return paginate(statement, order, page, size)
+
+
+def producer_choices() -> list[tuple[str, str]]:
+    return list(
+        db.session.execute(
+            sa.select(Organisation.slug, Organisation.name).where(Organisation.is_producer).order_by(Organisation.name)
+        )
+    )
+
+
+def inspire_theme_choices() -> list[tuple[str, str]]:
+    return list(
+        db.session.execute(
+            sa.select(Theme.code, Theme.label).where(Theme.scheme == ThemeScheme.INSPIRE).order_by(Theme.label)
+        )
+    )
+
+
+def territory_choices() -> list[Territory]:
+    """France, then the régions, each followed by its départements."""
+    territories = list(db.session.scalars(sa.select(Territory).where(Territory.kind != "commune")))
+    regions = sorted((t for t in territories if t.kind == "region"), key=lambda t: t.name)
+    by_parent: dict[str | None, list[Territory]] = {}
+    for territory in territories:
+        by_parent.setdefault(territory.parent_code, []).append(territory)
+    ordered = [t for t in territories if t.kind == "country"]
+    for region in regions:
+        ordered.append(region)
+        ordered.extend(sorted(by_parent.get(region.code, []), key=lambda t: t.code))
+    return ordered
+
+
+def organisation_datasets(organisation: Organisation, page: int, size: int) -> Page[Dataset]:
+    statement = sa.select(Dataset).where(Dataset.organisation_id == organisation.id)
+    return paginate(statement, [Dataset.title, Dataset.id], page, size)

@@ -1,0 +1,92 @@
+"""Finding a dataset from whatever a person has at hand.
+
+Accepted: a data.gouv.fr id (24 hex), a slug, a data.gouv.fr URL (`https://www.data.gouv.fr/fr/datasets/
+<slug-or-id>/`, with or without `/fr`, or its API URL), an Ecosphères URL (`https://ecologie.data.gouv.fr/
+datasets/<id-or-slug>`), a Géo-IDE record id (`fr-120066022-jdd-<uuid>`) or any Géo-IDE URL that holds one
+(the catalogue's `#/metadata/<record id>`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+import sqlalchemy as sa
+
+from feedback.catalogue.models import Dataset
+from feedback.catalogue.sources import CATALOGUE_ID, geoide_record_id
+from feedback.extensions import db
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9_.-]*$", re.I)
+_DATAGOUV_HOSTS = {"www.data.gouv.fr", "data.gouv.fr", "demo.data.gouv.fr"}
+_ECOSPHERES_HOSTS = {"ecologie.data.gouv.fr", "www.ecologie.data.gouv.fr"}
+
+
+@dataclass(frozen=True)
+class Identifier:
+    kind: str  # "catalogue_id", "slug", "geoide_record_id"
+    value: str
+
+
+def parse_identifier(text: str | None) -> Identifier | None:
+    """What a piece of text names, without looking it up; None when it names no dataset."""
+    if not text:
+        return None
+    text = text.strip()
+    if not text or len(text) > 2000:
+        return None
+    record_id = geoide_record_id(text)
+    if record_id:
+        return Identifier("geoide_record_id", record_id)
+    if "://" in text or text.startswith(("www.", "data.gouv.fr", "ecologie.data.gouv.fr")):
+        return _parse_url(text if "://" in text else f"https://{text}")
+    if CATALOGUE_ID.match(text.lower()):
+        return Identifier("catalogue_id", text.lower())
+    if _SLUG.match(text) and " " not in text:
+        return Identifier("slug", text)
+    return None
+
+
+def _parse_url(url: str) -> Identifier | None:
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    segments = [unquote(s) for s in parts.path.split("/") if s]
+    if host in _DATAGOUV_HOSTS:
+        # /fr/datasets/<key>/, /datasets/<key>/, /api/1/datasets/<key>/, /en/datasets/<key>
+        for index, segment in enumerate(segments[:-1]):
+            if segment == "datasets" and segments[index + 1] != "r":
+                return _key(segments[index + 1])
+        return None
+    if host in _ECOSPHERES_HOSTS:
+        if "datasets" in segments[:-1]:
+            return _key(segments[segments.index("datasets") + 1])
+        return None
+    return None
+
+
+def _key(value: str) -> Identifier | None:
+    if CATALOGUE_ID.match(value.lower()):
+        return Identifier("catalogue_id", value.lower())
+    if _SLUG.match(value):
+        return Identifier("slug", value)
+    return None
+
+
+def resolve_dataset(text: str | None) -> Dataset | None:
+    """The dataset that a piece of text names, or None."""
+    identifier = parse_identifier(text)
+    if identifier is None:
+        return None
+    return find_dataset(identifier)
+
+
+def find_dataset(identifier: Identifier) -> Dataset | None:
+    column = {
+        "catalogue_id": Dataset.catalogue_id,
+        "slug": Dataset.slug,
+        "geoide_record_id": Dataset.geoide_record_id,
+    }[identifier.kind]
+    return db.session.scalars(
+        sa.select(Dataset).where(column == identifier.value).order_by(Dataset.id).limit(1)
+    ).first()

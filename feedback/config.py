@@ -1,0 +1,60 @@
+"""Settings, read from environment variables, with embedded defaults that run on one machine.
+
+Every setting a deployment may change is listed in the README (section "Configuration").
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
+# The real data sets shipped beside the project (catalogue export, organisations, reference lists).
+DEFAULT_SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on", "oui"}
+
+
+def load_secret_key(instance_path: Path) -> str:
+    """`SECRET_KEY` from the environment, else a key generated once into `instance/secret_key`."""
+    from_env = os.environ.get("SECRET_KEY")
+    if from_env:
+        return from_env
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    # Created with owner-only permissions: the key signs sessions and CSRF tokens.
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def settings_from_environment(instance_path: Path) -> dict:
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'feedback.sqlite3'}"
+    return {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": load_secret_key(instance_path),
+        "FEEDBACK_BASE_URL": os.environ.get("FEEDBACK_BASE_URL", "http://127.0.0.1:5000"),
+        "FEEDBACK_SHARED_DATA": Path(os.environ.get("FEEDBACK_SHARED_DATA", DEFAULT_SHARED_DATA)),
+        "FEEDBACK_PAGE_SIZE": int(os.environ.get("FEEDBACK_PAGE_SIZE", "20")),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
+        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+    }

@@ -1,0 +1,36 @@
+"""French dates and numbers for the templates (babel), in the Europe/Paris time zone."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
+
+LOCALE = "fr_FR"
+TIME_ZONE = "Europe/Paris"
+
+
+def french_date(value: date | datetime | None, format: str = "long") -> str:
+    """`9 mai 2022`."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return format_datetime(
+            value, format="d MMMM y" if format == "long" else "dd/MM/y", tzinfo=TIME_ZONE, locale=LOCALE
+        )
+    return format_date(value, format=format, locale=LOCALE)
+
+
+def french_datetime(value: datetime | None) -> str:
+    """`9 mai 2022 à 14:05`, Paris time."""
+    if value is None:
+        return ""
+    return format_datetime(value, format="d MMMM y 'à' HH:mm", tzinfo=TIME_ZONE, locale=LOCALE)
+
+
+def french_number(value: int | float | None) -> str:
+    """`38 307`, with the narrow no-break space French uses between thousands."""
+    if value is None:
+        return ""
+    return format_decimal(value, locale=LOCALE)

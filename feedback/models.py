@@ -1,0 +1,15 @@
+"""Every domain's models, imported together: what migrations and schema checks compare against."""
+
+from feedback.accounts.models import Membership, Organisation, User
+from feedback.catalogue.models import DATASET_SEARCH, Dataset, Territory, Theme
+from feedback.extensions import db
+
+# Database objects that the models do not describe but the migrations create (full-text indexes).
+SEARCH_INDEXES = [DATASET_SEARCH]
+
+
+def is_managed_outside_models(name: str | None) -> bool:
+    return bool(name) and any(index.owns(name) for index in SEARCH_INDEXES)
+
+
+__all__ = ["Dataset", "Membership", "Organisation", "Territory", "Theme", "User", "db", "is_managed_outside_models"]

@@ -1,0 +1,115 @@
+"""Fixtures shared by the whole suite.
+
+The schema is built once per run by the real migrations, on SQLite (a temporary file) or on the
+PostgreSQL database named by `TEST_DATABASE_URL`. Reference lists (territories, themes) are loaded
+once; every other table is emptied after each test, so tests never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from feedback import create_app
+from feedback.catalogue.models import DATASET_SEARCH, Territory, Theme
+from feedback.catalogue.reference import load_reference
+from feedback.extensions import db as _db
+
+from . import factories
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SHARED_DATA = Path(os.environ.get("FEEDBACK_SHARED_DATA", ROOT.parent / "shared" / "data"))
+KEPT_TABLES = {Territory.__tablename__, Theme.__tablename__}
+
+
+def _database_url(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+def make_app(tmp_path_factory, **overrides):
+    instance = tmp_path_factory.mktemp("instance")
+    config = {
+        "TESTING": True,
+        "INSTANCE_PATH": str(instance),
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path_factory),
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "FEEDBACK_SHARED_DATA": SHARED_DATA,
+        "SERVER_NAME": None,
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    app = make_app(tmp_path_factory)
+    with app.app_context():
+        if _db.engine.dialect.name == "postgresql":
+            with _db.engine.begin() as connection:
+                connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+                connection.execute(sa.text("CREATE SCHEMA public"))
+        upgrade()
+        load_reference()
+        _db.session.commit()
+    return app
+
+
+@pytest.fixture
+def db(app):
+    with app.app_context():
+        yield _db
+        _db.session.rollback()
+        _empty_tables()
+
+
+def _empty_tables() -> None:
+    if _db.engine.dialect.name == "sqlite":
+        _db.session.execute(sa.text(f"INSERT INTO {DATASET_SEARCH.fts_table}({DATASET_SEARCH.fts_table}) VALUES ('delete-all')"))
+    for table in reversed(_db.metadata.sorted_tables):
+        if table.name not in KEPT_TABLES:
+            _db.session.execute(table.delete())
+    _db.session.commit()
+
+
+@pytest.fixture
+def client(app, db):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app, db):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def login(client):
+    """`login(user)` signs the test client in as `user` (created with the factories' password)."""
+
+    def sign_in(user, password: str = factories.PASSWORD):
+        response = client.post("/connexion", data={"email": user.email, "password": password})
+        assert response.status_code == 303, response.get_data(as_text=True)
+        return response
+
+    return sign_in
+
+
+@pytest.fixture
+def small_export() -> Path:
+    return FIXTURES / "export-dataset-sample-small.csv"
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.fail(f"shared data folder not found at {SHARED_DATA} (set FEEDBACK_SHARED_DATA)")
+    return SHARED_DATA
