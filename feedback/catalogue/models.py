@@ -116,9 +116,8 @@ class Dataset(db.Model):
     title: Mapped[str] = mapped_column(sa.String(500), index=True)
     acronym: Mapped[str | None] = mapped_column(sa.String(100))
     description: Mapped[str] = mapped_column(sa.Text, default="")
-    organisation_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("organisation.id", ondelete="SET NULL"), index=True
-    )
+    # Indexed by ix_dataset_organisation_title, whose first column it is.
+    organisation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisation.id", ondelete="SET NULL"))
     landing_url: Mapped[str | None] = mapped_column(sa.String(500))
     geoide_record_id: Mapped[str | None] = mapped_column(sa.String(80), index=True)
     geoide_url: Mapped[str | None] = mapped_column(sa.String(1000))

@@ -172,7 +172,7 @@ class CatalogueImport:
 
     # Datasets --------------------------------------------------------------------------------------
 
-    def _row_values(self, record: DatasetRecord, organisation: Organisation | None, digest: str) -> dict:
+    def _row_values(self, record: DatasetRecord, organisation: Organisation | None) -> dict:
         return {
             "catalogue_id": record.catalogue_id,
             "slug": record.slug[:255],
@@ -202,7 +202,7 @@ class CatalogueImport:
                 record.tags,
                 record.description,
             ),
-            "content_hash": digest,
+            "content_hash": record.source_digest,
         }
 
     def _links(self, record: DatasetRecord, organisation: Organisation | None) -> tuple[set[int], set[str]]:
@@ -214,39 +214,43 @@ class CatalogueImport:
         return themes, territories & self.territory_codes
 
     def import_batch(self, source: str, batch: list[SourceRow]) -> None:
-        records: list[tuple[DatasetRecord, str]] = []
+        rows: list[SourceRow] = []
         for row in batch:
-            if row.error:
-                self.summary.rejected.append(Rejection(source, row.where, row.error))
-                continue
-            first = self.seen.get(row.record.catalogue_id)
+            first = self.seen.get(row.catalogue_id) if row.catalogue_id else None
             if first:
                 self.summary.rejected.append(
-                    Rejection(source, row.where, f"identifiant {row.record.catalogue_id} en double (déjà lu : {first})")
+                    Rejection(source, row.where, f"identifiant {row.catalogue_id} en double (déjà lu : {first})")
                 )
                 continue
-            self.seen[row.record.catalogue_id] = f"{source}, {row.where}"
-            records.append((row.record, row.record.source_digest))
-        if not records:
+            if row.catalogue_id:
+                self.seen[row.catalogue_id] = f"{source}, {row.where}"
+            rows.append(row)
+        if not rows:
             return
 
         existing = {
             catalogue_id: (dataset_id, digest)
             for catalogue_id, dataset_id, digest in db.session.execute(
                 sa.select(Dataset.catalogue_id, Dataset.id, Dataset.content_hash).where(
-                    Dataset.catalogue_id.in_([r.catalogue_id for r, _ in records])
+                    Dataset.catalogue_id.in_([row.catalogue_id for row in rows if row.catalogue_id])
                 )
             )
         }
+        records: list[DatasetRecord] = []
+        for row in rows:
+            known = existing.get(row.catalogue_id)
+            if known and known[1] == row.digest:
+                self.summary.unchanged += 1
+            elif row.error:  # builds the record: only rows that are new or changed are read further
+                self.summary.rejected.append(Rejection(source, row.where, row.error))
+            else:
+                records.append(row.record)
         now = utcnow()
         to_insert, to_update, links = [], [], {}
-        for record, digest in records:
+        for record in records:
             known = existing.get(record.catalogue_id)
-            if known and known[1] == digest:
-                self.summary.unchanged += 1
-                continue
             organisation = self.organisation_for(record)
-            values = self._row_values(record, organisation, digest)
+            values = self._row_values(record, organisation)
             values["updated_at"] = now
             if known:
                 values["id"] = known[0]

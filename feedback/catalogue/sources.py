@@ -7,10 +7,12 @@ with where it stands in the file. A file that cannot be read at all raises `Unre
 from __future__ import annotations
 
 import csv
+import functools
 import gzip
 import hashlib
 import io
 import json
+import operator
 import re
 import zlib
 from collections.abc import Callable, Iterator
@@ -73,11 +75,49 @@ class DatasetRecord:
     source_digest: str = ""
 
 
-@dataclass
 class SourceRow:
-    where: str  # "ligne 12", "élément 3"
-    record: DatasetRecord | None = None
-    error: str | None = None
+    """One row of a source file, where it stands, and the digest of what it says.
+
+    The record is built only when asked for (`record`, `error`): an import compares digests first and
+    leaves alone the rows it already holds, without reading them further."""
+
+    __slots__ = ("_build", "_error", "_record", "catalogue_id", "digest", "where")
+
+    def __init__(
+        self,
+        where: str,
+        *,
+        catalogue_id: str = "",
+        digest: str = "",
+        build: Callable[[], DatasetRecord] | None = None,
+        error: str | None = None,
+    ):
+        self.where = where  # "ligne 12", "élément 3"
+        self.catalogue_id = catalogue_id
+        self.digest = digest
+        self._build = build
+        self._record: DatasetRecord | None = None
+        self._error = error
+
+    def _outcome(self) -> None:
+        if self._build is None:
+            return
+        build, self._build = self._build, None
+        try:
+            self._record = build()
+            self._record.source_digest = self.digest
+        except RejectedRow as exc:
+            self._error = str(exc)
+
+    @property
+    def record(self) -> DatasetRecord | None:
+        self._outcome()
+        return self._record
+
+    @property
+    def error(self) -> str | None:
+        self._outcome()
+        return self._error
 
 
 def parse_datetime(value: str | None, column: str) -> datetime | None:
@@ -175,7 +215,6 @@ def record_from_export_row(row: dict[str, str]) -> DatasetRecord:
         archived_at=archived_at,
         resources_count=_int(row.get("resources_count"), "resources_count"),
         resources_formats=_text(row.get("resources_formats"))[:500] or None,
-        source_digest=digest("\x1f".join(v for k, v in row.items() if not k.startswith(_VOLATILE_COLUMNS))),
     )
 
 
@@ -266,20 +305,16 @@ def read_source(path: Path, on_read: Callable[[int], None] | None = None) -> Ite
     if not path.is_file():
         raise UnreadableFile(f"{path} : fichier introuvable")
     with path.open("rb") as raw:
-        magic = raw.read(2)
-        raw.seek(0)
         binary = io.BufferedReader(_ProgressReader(raw, on_read), buffer_size=1 << 16)
-        if magic == b"\x1f\x8b":
-            binary = gzip.GzipFile(fileobj=binary)  # type: ignore[assignment]
-        text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
         try:
-            head = text.read(1)
-            while head and head.isspace():
-                head = text.read(1)
-            if head in ("{", "["):
-                yield from _read_udata_json(path, head + text.read())
+            if binary.peek(2)[:2] == b"\x1f\x8b":
+                binary = gzip.GzipFile(fileobj=binary)  # type: ignore[assignment]
+            head = binary.peek(64)[:64].lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+            text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
+            if head in (b"{", b"["):
+                yield from _read_udata_json(path, text.read())
             elif head:
-                yield from _read_export_csv(path, head, text)
+                yield from _read_export_csv(path, text)
             else:
                 raise UnreadableFile(f"{path} : fichier vide")
         except (EOFError, OSError, zlib.error) as exc:
@@ -290,9 +325,8 @@ def read_source(path: Path, on_read: Callable[[int], None] | None = None) -> Ite
             raise UnreadableFile(f"{path} : CSV illisible ({exc})") from None
 
 
-def _read_export_csv(path: Path, first_char: str, text: io.TextIOWrapper) -> Iterator[SourceRow]:
-    lines = _prepend(first_char, text)
-    reader = csv.reader(lines, delimiter=";", quotechar='"')
+def _read_export_csv(path: Path, text: io.TextIOWrapper) -> Iterator[SourceRow]:
+    reader = csv.reader(text, delimiter=";", quotechar='"')
     header = next(reader, None)
     if not header or not set(header) >= REQUIRED_CSV_COLUMNS:
         hint = " (le séparateur attendu est « ; »)" if header and len(header) == 1 else ""
@@ -301,6 +335,8 @@ def _read_export_csv(path: Path, first_char: str, text: io.TextIOWrapper) -> Ite
             "ce n'est pas un export-dataset de data.gouv.fr"
         )
     width = len(header)
+    id_column = header.index("id")
+    stable = operator.itemgetter(*(i for i, name in enumerate(header) if not name.startswith(_VOLATILE_COLUMNS)))
     previous_end = reader.line_num
     for values in reader:
         where = f"ligne {previous_end + 1}"
@@ -310,16 +346,16 @@ def _read_export_csv(path: Path, first_char: str, text: io.TextIOWrapper) -> Ite
         if len(values) != width:
             yield SourceRow(where, error=f"{len(values)} colonnes au lieu de {width}")
             continue
-        try:
-            yield SourceRow(where, record=record_from_export_row(dict(zip(header, values, strict=True))))
-        except RejectedRow as exc:
-            yield SourceRow(where, error=str(exc))
+        yield SourceRow(
+            where,
+            catalogue_id=values[id_column].strip().lower(),
+            digest=digest("\x1f".join(stable(values))),
+            build=functools.partial(_export_record, header, values),
+        )
 
 
-def _prepend(first: str, text: io.TextIOWrapper) -> Iterator[str]:
-    first_line = first + text.readline()
-    yield first_line
-    yield from text
+def _export_record(header: list[str], values: list[str]) -> DatasetRecord:
+    return record_from_export_row(dict(zip(header, values, strict=True)))
 
 
 def _read_udata_json(path: Path, content: str) -> Iterator[SourceRow]:
@@ -329,10 +365,16 @@ def _read_udata_json(path: Path, content: str) -> Iterator[SourceRow]:
         raise UnreadableFile(f"{path} : JSON illisible (ligne {exc.lineno}, colonne {exc.colno} : {exc.msg})") from None
     items = list(_udata_items(path, document))
     for number, item in enumerate(items, start=1):
-        try:
-            yield SourceRow(f"élément {number}", record=record_from_udata(item))
-        except RejectedRow as exc:
-            yield SourceRow(f"élément {number}", error=str(exc))
+        where = f"élément {number}"
+        if not isinstance(item, dict):
+            yield SourceRow(where, error="un jeu de données udata doit être un objet JSON")
+            continue
+        yield SourceRow(
+            where,
+            catalogue_id=_text(item.get("id")).lower(),
+            digest=digest(json.dumps({k: v for k, v in item.items() if k != "metrics"}, sort_keys=True, default=str)),
+            build=functools.partial(record_from_udata, item),
+        )
 
 
 def _udata_items(path: Path, document) -> Iterator[dict]:

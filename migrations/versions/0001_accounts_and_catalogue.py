@@ -122,7 +122,6 @@ def upgrade():
     with op.batch_alter_table('dataset', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_dataset_geoide_record_id'), ['geoide_record_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_dataset_modified_at'), ['modified_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_dataset_organisation_id'), ['organisation_id'], unique=False)
         batch_op.create_index('ix_dataset_organisation_title', ['organisation_id', 'title'], unique=False)
         batch_op.create_index(batch_op.f('ix_dataset_slug'), ['slug'], unique=False)
         batch_op.create_index(batch_op.f('ix_dataset_title'), ['title'], unique=False)
@@ -187,7 +186,6 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_dataset_title'))
         batch_op.drop_index(batch_op.f('ix_dataset_slug'))
         batch_op.drop_index('ix_dataset_organisation_title')
-        batch_op.drop_index(batch_op.f('ix_dataset_organisation_id'))
         batch_op.drop_index(batch_op.f('ix_dataset_modified_at'))
         batch_op.drop_index(batch_op.f('ix_dataset_geoide_record_id'))
 
