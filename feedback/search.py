@@ -70,15 +70,6 @@ class FullTextIndex:
         )
         return statement, fts.c.rank
 
-    def create_statements(self, dialect_name: str) -> list[str]:
-        if dialect_name == "postgresql":
-            return [f"CREATE INDEX {self.pg_index} ON {self.table} USING gin (to_tsvector('simple', {self.column}))"]
-        return [
-            f"CREATE VIRTUAL TABLE {self.fts_table} USING fts5({self.column}, content='{self.table}', "
-            "content_rowid='id', tokenize='unicode61 remove_diacritics 2', detail=none)",
-            f"INSERT INTO {self.fts_table}({self.fts_table}) VALUES ('rebuild')",
-        ]
-
     def _sync(self, session, ids: list[int], *, delete: bool) -> None:
         if not ids or session.get_bind().dialect.name == "postgresql":
             return
@@ -97,11 +88,6 @@ class FullTextIndex:
     def index(self, session, ids: list[int]) -> None:
         """After rows are inserted or updated: put their text in the index."""
         self._sync(session, ids, delete=False)
-
-    def drop_statements(self, dialect_name: str) -> list[str]:
-        if dialect_name == "postgresql":
-            return [f"DROP INDEX IF EXISTS {self.pg_index}"]
-        return [f"DROP TABLE IF EXISTS {self.fts_table}"]
 
     def owns(self, name: str) -> bool:
         """Whether a database object belongs to this index (migrations' autogenerate leaves it alone)."""
