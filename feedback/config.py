@@ -47,6 +47,8 @@ def settings_from_environment(instance_path: Path) -> dict:
         "FEEDBACK_BASE_URL": os.environ.get("FEEDBACK_BASE_URL", "http://127.0.0.1:5000"),
         "FEEDBACK_SHARED_DATA": Path(os.environ.get("FEEDBACK_SHARED_DATA", DEFAULT_SHARED_DATA)),
         "FEEDBACK_PAGE_SIZE": int(os.environ.get("FEEDBACK_PAGE_SIZE", "20")),
+        # Answering target, in working days, of the threads that R124-1 does not cover (not data requests).
+        "FEEDBACK_SERVICE_TARGET_WORKING_DAYS": int(os.environ.get("FEEDBACK_SERVICE_TARGET_WORKING_DAYS", "15")),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
@@ -56,5 +58,7 @@ def settings_from_environment(instance_path: Path) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "WTF_CSRF_TIME_LIMIT": None,
+        # WTForms' own French messages (Form.Meta.locales), not Flask-Babel's, which the platform does not use.
+        "WTF_I18N_ENABLED": False,
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     }

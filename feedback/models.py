@@ -3,13 +3,28 @@
 from feedback.accounts.models import Membership, Organisation, User
 from feedback.catalogue.models import DATASET_SEARCH, Dataset, Territory, Theme
 from feedback.extensions import db
+from feedback.threads.models import THREAD_SEARCH, Message, Subscription, Thread, ThreadEvent, Vote
 
 # Database objects that the models do not describe but the migrations create (full-text indexes).
-SEARCH_INDEXES = [DATASET_SEARCH]
+SEARCH_INDEXES = [DATASET_SEARCH, THREAD_SEARCH]
 
 
 def is_managed_outside_models(name: str | None) -> bool:
     return bool(name) and any(index.owns(name) for index in SEARCH_INDEXES)
 
 
-__all__ = ["Dataset", "Membership", "Organisation", "Territory", "Theme", "User", "db", "is_managed_outside_models"]
+__all__ = [
+    "Dataset",
+    "Membership",
+    "Message",
+    "Organisation",
+    "Subscription",
+    "Territory",
+    "Theme",
+    "Thread",
+    "ThreadEvent",
+    "User",
+    "Vote",
+    "db",
+    "is_managed_outside_models",
+]

@@ -56,15 +56,15 @@ class FullTextIndex:
         self.fts_table = f"{table}_fts"
         self.pg_index = f"ix_{table}_{column}_tsv"
 
-    def apply(self, statement, dialect_name: str, id_column, text_column, words: list[str]):
-        """Restrict `statement` to the rows matching every word; returns it with a rank expression
-        (lower is a better match) to order by."""
+    def apply(self, statement, dialect_name: str, id_column, text_column, words: list[str], any_word: bool = False):
+        """Restrict `statement` to the rows matching every word (or, with `any_word`, one of them); returns
+        it with a rank expression (lower is a better match) to order by."""
         if dialect_name == "postgresql":
-            tsquery = sa.func.to_tsquery("simple", " & ".join(f"{w}:*" for w in words))
+            tsquery = sa.func.to_tsquery("simple", (" | " if any_word else " & ").join(f"{w}:*" for w in words))
             vector = sa.func.to_tsvector("simple", text_column)
             return statement.where(vector.op("@@")(tsquery)), -sa.func.ts_rank(vector, tsquery)
         fts = sa.table(self.fts_table, sa.column("rowid"), sa.column("rank"))
-        expression = " ".join(f'"{w}"*' for w in words)
+        expression = (" OR " if any_word else " ").join(f'"{w}"*' for w in words)
         statement = statement.join(fts, fts.c.rowid == id_column).where(
             sa.text(f"{self.fts_table} MATCH :fts_query").bindparams(fts_query=expression)
         )

@@ -91,19 +91,21 @@ def search_datasets(filters: DatasetFilters, page: int, size: int) -> Page[Datas
 
 
 def producer_choices() -> list[tuple[str, str]]:
-    return list(
-        db.session.execute(
+    return [
+        (slug, name)
+        for slug, name in db.session.execute(
             sa.select(Organisation.slug, Organisation.name).where(Organisation.is_producer).order_by(Organisation.name)
         )
-    )
+    ]
 
 
 def inspire_theme_choices() -> list[tuple[str, str]]:
-    return list(
-        db.session.execute(
+    return [
+        (code, label)
+        for code, label in db.session.execute(
             sa.select(Theme.code, Theme.label).where(Theme.scheme == ThemeScheme.INSPIRE).order_by(Theme.label)
         )
-    )
+    ]
 
 
 def territory_choices() -> list[Territory]:

@@ -58,6 +58,20 @@ def datasets():
     return add_vary_header(response)
 
 
+@blueprint.get("/datasets/autocomplete")
+def autocomplete():
+    """Suggestions for a dataset field (htmx fills a <datalist>): the field's value is the query."""
+    text = next((v for k, v in request.args.items() if k in ("dataset", "q", "resolution_dataset")), "")
+    text = text.strip()[:300]
+    datasets = []
+    if len(text) >= 3:
+        exact = resolve_dataset(text) if parse_identifier(text) else None
+        datasets = [exact] if exact else queries.search_datasets(queries.DatasetFilters(q=text), 1, 8).items
+    return add_vary_header(
+        current_app.make_response(render_template("catalogue/_autocomplete.html", datasets=datasets))
+    )
+
+
 @blueprint.get("/datasets/<identifier>")
 def dataset(identifier: str):
     parsed = parse_identifier(identifier)

@@ -1,0 +1,314 @@
+"""Threads: requests and reports on the catalogue, their messages, and the log of everything that happens."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from feedback.accounts.models import Organisation, User
+from feedback.catalogue.models import Dataset, Territory, Theme
+from feedback.database import UTCDateTime, utcnow
+from feedback.extensions import db
+from feedback.search import FullTextIndex
+
+
+class ThreadKind(enum.StrEnum):
+    DATA_REQUEST = "data_request"
+    QUALITY_ISSUE = "quality_issue"
+    MISSING_DATA = "missing_data"
+    QUESTION = "question"
+
+    @property
+    def label(self) -> str:
+        return KIND_LABELS[self]
+
+
+KIND_LABELS = {
+    ThreadKind.DATA_REQUEST: "Demande de données",
+    ThreadKind.QUALITY_ISSUE: "Signalement qualité",
+    ThreadKind.MISSING_DATA: "Donnée manquante",
+    ThreadKind.QUESTION: "Question",
+}
+
+
+class ThreadStatus(enum.StrEnum):
+    NEW = "new"
+    ACKNOWLEDGED = "acknowledged"
+    NEEDS_INFO = "needs_info"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    DECLINED = "declined"
+    DUPLICATE = "duplicate"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self]
+
+    @property
+    def is_open(self) -> bool:
+        return self in OPEN_STATUSES
+
+
+STATUS_LABELS = {
+    ThreadStatus.NEW: "Nouveau",
+    ThreadStatus.ACKNOWLEDGED: "Pris en compte",
+    ThreadStatus.NEEDS_INFO: "Précisions demandées",
+    ThreadStatus.IN_PROGRESS: "En cours",
+    ThreadStatus.RESOLVED: "Résolu",
+    ThreadStatus.DECLINED: "Refusé",
+    ThreadStatus.DUPLICATE: "Doublon",
+    ThreadStatus.WITHDRAWN: "Retiré",
+}
+OPEN_STATUSES = frozenset(
+    {ThreadStatus.NEW, ThreadStatus.ACKNOWLEDGED, ThreadStatus.NEEDS_INFO, ThreadStatus.IN_PROGRESS}
+)
+CLOSED_STATUSES = frozenset(set(ThreadStatus) - OPEN_STATUSES)
+
+
+class Visibility(enum.StrEnum):
+    PUBLIC = "public"
+    RESTRICTED = "restricted"  # the author, the target organisation, the curators
+
+
+class UseCase(enum.StrEnum):
+    PCAET = "pcaet"
+    SCOT = "scot"
+    PLU = "plu"
+    SRADDET = "sraddet"
+    IMPACT_STUDY = "impact_study"
+    ENVIRONMENTAL_ASSESSMENT = "environmental_assessment"
+    GREEN_BLUE_GRID = "green_blue_grid"
+    RISK_PREVENTION = "risk_prevention"
+    GEMAPI = "gemapi"
+    ZAN = "zan"
+    ENERGY_RENOVATION = "energy_renovation"
+    MOBILITY = "mobility"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return USE_CASE_LABELS[self]
+
+
+USE_CASE_LABELS = {
+    UseCase.PCAET: "PCAET (plan climat-air-énergie territorial)",
+    UseCase.SCOT: "SCoT (schéma de cohérence territoriale)",
+    UseCase.PLU: "PLU(i) (plan local d'urbanisme)",
+    UseCase.SRADDET: "SRADDET",
+    UseCase.IMPACT_STUDY: "Étude d'impact",
+    UseCase.ENVIRONMENTAL_ASSESSMENT: "Évaluation environnementale",
+    UseCase.GREEN_BLUE_GRID: "Trame verte et bleue",
+    UseCase.RISK_PREVENTION: "PPR (prévention des risques)",
+    UseCase.GEMAPI: "GEMAPI",
+    UseCase.ZAN: "ZAN (zéro artificialisation nette)",
+    UseCase.ENERGY_RENOVATION: "Rénovation énergétique",
+    UseCase.MOBILITY: "Mobilité",
+    UseCase.OTHER: "Autre",
+}
+
+
+class RequestWant(enum.StrEnum):
+    """What a data request asks for."""
+
+    ACCESS = "access"
+    EXTRACT = "extract"
+    FORMAT = "format"
+    UPDATE = "update"
+
+    @property
+    def label(self) -> str:
+        return {
+            "access": "Accès à une donnée non publiée",
+            "extract": "Un extrait (territoire, période…)",
+            "format": "Un autre format",
+            "update": "Une mise à jour",
+        }[self]
+
+
+class DeclineReason(enum.StrEnum):
+    NOT_HELD = "not_held"
+    CONFIDENTIAL = "confidential"
+    TOO_GENERAL = "too_general"
+    ABUSIVE = "abusive"
+    NOT_ENVIRONMENTAL = "not_environmental"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return {
+            "not_held": "La donnée n'est pas détenue par le service",
+            "confidential": "Secret protégé par la loi (art. L124-4 et L124-5 du code de l'environnement)",
+            "too_general": "Demande trop générale, malgré l'invitation à la préciser",
+            "abusive": "Demande abusive (nombre, caractère répétitif ou systématique)",
+            "not_environmental": "Hors du champ de l'information environnementale",
+            "other": "Autre motif",
+        }[self]
+
+
+thread_theme = sa.Table(
+    "thread_theme",
+    db.metadata,
+    sa.Column("thread_id", sa.ForeignKey("thread.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("theme_id", sa.ForeignKey("theme.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+thread_related_dataset = sa.Table(
+    "thread_related_dataset",
+    db.metadata,
+    sa.Column("thread_id", sa.ForeignKey("thread.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("dataset_id", sa.ForeignKey("dataset.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+def _check_in(column: str, values) -> sa.CheckConstraint:
+    allowed = ", ".join(f"'{v.value}'" for v in values)
+    return sa.CheckConstraint(f"{column} IN ({allowed})", name=f"{column}_allowed")
+
+
+class Thread(db.Model):
+    __tablename__ = "thread"
+    __table_args__ = (
+        _check_in("kind", ThreadKind),
+        _check_in("status", ThreadStatus),
+        _check_in("visibility", Visibility),
+        sa.Index("ix_thread_organisation_status", "organisation_id", "status"),
+        sa.Index("ix_thread_dataset_status", "dataset_id", "status"),
+        sa.Index("ix_thread_status_last_activity", "status", "last_activity_at"),
+        sa.Index("ix_thread_open_due", "is_open", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(20), index=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    status: Mapped[str] = mapped_column(sa.String(20), default=ThreadStatus.NEW.value)
+    # Kept with the status (open statuses ↔ True) so that "open" filters and sorts use one index.
+    is_open: Mapped[bool] = mapped_column(default=True)
+    visibility: Mapped[str] = mapped_column(sa.String(12), default=Visibility.PUBLIC.value, index=True)
+    author_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    dataset_id: Mapped[int | None] = mapped_column(sa.ForeignKey("dataset.id", ondelete="SET NULL"))
+    organisation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisation.id", ondelete="SET NULL"))
+    assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    territory_code: Mapped[str | None] = mapped_column(sa.ForeignKey("territory.code"), index=True)
+    use_case: Mapped[str | None] = mapped_column(sa.String(30), index=True)
+    quality_category: Mapped[str | None] = mapped_column(sa.String(40), index=True)
+    request_want: Mapped[str | None] = mapped_column(sa.String(20))
+    wished_on: Mapped[date | None] = mapped_column(sa.Date)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deadline_extended: Mapped[bool] = mapped_column(default=False)
+    duplicate_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("thread.id", ondelete="SET NULL"))
+    resolution_dataset_id: Mapped[int | None] = mapped_column(sa.ForeignKey("dataset.id", ondelete="SET NULL"))
+    decline_reason: Mapped[str | None] = mapped_column(sa.String(30))
+    votes_count: Mapped[int] = mapped_column(default=0, index=True)
+    messages_count: Mapped[int] = mapped_column(default=0)
+    public_messages_count: Mapped[int] = mapped_column(default=0)
+    followers_count: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Id of the data.gouv.fr discussion this thread was imported from.
+    udata_id: Mapped[str | None] = mapped_column(sa.String(24), unique=True)
+    # Normalised title and messages (internal notes left out): what full-text search reads.
+    search_text: Mapped[str] = mapped_column(sa.Text, default="")
+    version: Mapped[int] = mapped_column(default=1)
+
+    author: Mapped[User] = relationship(foreign_keys=[author_id])
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    dataset: Mapped[Dataset | None] = relationship(foreign_keys=[dataset_id])
+    resolution_dataset: Mapped[Dataset | None] = relationship(foreign_keys=[resolution_dataset_id])
+    organisation: Mapped[Organisation | None] = relationship()
+    territory: Mapped[Territory | None] = relationship()
+    duplicate_of: Mapped[Thread | None] = relationship(remote_side=[id])
+    themes: Mapped[list[Theme]] = relationship(secondary=thread_theme, order_by=Theme.label)
+    related_datasets: Mapped[list[Dataset]] = relationship(secondary=thread_related_dataset)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def kind_label(self) -> str:
+        return ThreadKind(self.kind).label
+
+    @property
+    def status_label(self) -> str:
+        return ThreadStatus(self.status).label
+
+    @property
+    def is_restricted(self) -> bool:
+        return self.visibility == Visibility.RESTRICTED
+
+    @property
+    def use_case_label(self) -> str | None:
+        return UseCase(self.use_case).label if self.use_case else None
+
+    def __repr__(self) -> str:
+        return f"<Thread {self.id} {self.kind} {self.status}>"
+
+
+class Message(db.Model):
+    __tablename__ = "message"
+    __table_args__ = (sa.Index("ix_message_thread_created", "thread_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    thread_id: Mapped[int] = mapped_column(sa.ForeignKey("thread.id", ondelete="CASCADE"))
+    author_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    body: Mapped[str] = mapped_column(sa.Text)
+    body_html: Mapped[str] = mapped_column(sa.Text)
+    # Posted on behalf of this organisation: an official answer of the producer.
+    as_organisation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisation.id", ondelete="SET NULL"))
+    internal: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    thread: Mapped[Thread] = relationship()
+    author: Mapped[User] = relationship()
+    as_organisation: Mapped[Organisation | None] = relationship()
+
+
+class ThreadEvent(db.Model):
+    """One change of any kind to a thread. Rows are only ever added: this is the thread's history."""
+
+    __tablename__ = "thread_event"
+    __table_args__ = (sa.Index("ix_thread_event_thread_created", "thread_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    thread_id: Mapped[int] = mapped_column(sa.ForeignKey("thread.id", ondelete="CASCADE"))
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    type: Mapped[str] = mapped_column(sa.String(30), index=True)
+    payload: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    # Only producers and curators see the events of internal notes.
+    internal: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    actor: Mapped[User | None] = relationship()
+
+
+class Vote(db.Model):
+    """A "moi aussi" on a thread."""
+
+    __tablename__ = "vote"
+
+    thread_id: Mapped[int] = mapped_column(sa.ForeignKey("thread.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Subscription(db.Model):
+    """Someone who follows a thread."""
+
+    __tablename__ = "subscription"
+
+    thread_id: Mapped[int] = mapped_column(sa.ForeignKey("thread.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+THREAD_SEARCH = FullTextIndex("thread", "search_text")

@@ -1,0 +1,300 @@
+"""Reading threads: what a person may see, the filtered lists, the inbox and the counts they show."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+
+from feedback.accounts.models import Organisation
+from feedback.catalogue.models import Dataset, Territory, Theme, ThemeScheme
+from feedback.database import utcnow
+from feedback.extensions import db
+from feedback.pagination import Page, paginate
+from feedback.search import query_words
+from feedback.threads.deadlines import DUE_SOON
+from feedback.threads.models import (
+    THREAD_SEARCH,
+    Message,
+    Subscription,
+    Thread,
+    ThreadEvent,
+    ThreadKind,
+    ThreadStatus,
+    Visibility,
+    Vote,
+    thread_theme,
+)
+from feedback.threads.workflow import organisation_ids
+
+SORTS = {
+    "activite": "Activité récente",
+    "recent": "Les plus récents",
+    "votes": "Les plus soutenus",
+    "echeance": "Échéance la plus proche",
+    "pertinence": "Pertinence",
+}
+
+
+def visible_condition(user):
+    """SQL condition: the threads `user` (possibly anonymous) may see. Restricted threads are shown only
+    to their author, the members of their target organisation and the curators."""
+    public = Thread.visibility == Visibility.PUBLIC.value
+    if user is None or not user.is_authenticated:
+        return public
+    if user.is_curator:
+        return sa.true()
+    conditions = [public, Thread.author_id == user.id]
+    organisations = organisation_ids(user)
+    if organisations:
+        conditions.append(Thread.organisation_id.in_(organisations))
+    return sa.or_(*conditions)
+
+
+@dataclass
+class ThreadFilters:
+    q: str = ""
+    kind: str = ""
+    status: str = ""
+    state: str = ""  # "ouverts" / "clos"
+    producer: str = ""  # organisation slug
+    dataset: str = ""  # catalogue id
+    theme: str = ""  # INSPIRE theme code
+    territory: str = ""
+    use_case: str = ""
+    overdue: bool = False
+    mine: bool = False
+    assigned: bool = False
+    sort: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def effective_sort(self) -> str:
+        if self.sort in SORTS and (self.sort != "pertinence" or query_words(self.q)):
+            return self.sort
+        return "pertinence" if query_words(self.q) else "activite"
+
+    @property
+    def active(self) -> bool:
+        return any(
+            [
+                self.q,
+                self.kind,
+                self.status,
+                self.state,
+                self.producer,
+                self.dataset,
+                self.theme,
+                self.territory,
+                self.use_case,
+                self.overdue,
+                self.mine,
+                self.assigned,
+            ]
+        )
+
+
+def overdue_condition(now=None):
+    return sa.and_(Thread.is_open.is_(True), Thread.due_at < (now or utcnow()))
+
+
+def search_threads(filters: ThreadFilters, user, page: int, size: int) -> Page[Thread]:
+    statement = sa.select(Thread).where(visible_condition(user))
+    rank = None
+    words = query_words(filters.q)
+    if words:
+        dialect = db.session.get_bind().dialect.name
+        statement, rank = THREAD_SEARCH.apply(statement, dialect, Thread.id, Thread.search_text, words)
+    if filters.kind in {k.value for k in ThreadKind}:
+        statement = statement.where(Thread.kind == filters.kind)
+    if filters.status in {s.value for s in ThreadStatus}:
+        statement = statement.where(Thread.status == filters.status)
+    if filters.state == "ouverts":
+        statement = statement.where(Thread.is_open.is_(True))
+    elif filters.state == "clos":
+        statement = statement.where(Thread.is_open.is_(False))
+    if filters.producer:
+        statement = statement.where(
+            Thread.organisation_id
+            == sa.select(Organisation.id).where(Organisation.slug == filters.producer).scalar_subquery()
+        )
+    if filters.dataset:
+        statement = statement.where(
+            Thread.dataset_id == sa.select(Dataset.id).where(Dataset.catalogue_id == filters.dataset).scalar_subquery()
+        )
+    if filters.theme:
+        statement = statement.where(
+            sa.exists().where(
+                thread_theme.c.thread_id == Thread.id,
+                thread_theme.c.theme_id == Theme.id,
+                Theme.scheme == ThemeScheme.INSPIRE,
+                Theme.code == filters.theme,
+            )
+        )
+    if filters.territory:
+        codes = [
+            filters.territory,
+            *db.session.scalars(sa.select(Territory.code).where(Territory.parent_code == filters.territory)),
+        ]
+        statement = statement.where(Thread.territory_code.in_(codes))
+    if filters.use_case:
+        statement = statement.where(Thread.use_case == filters.use_case)
+    if filters.overdue:
+        statement = statement.where(overdue_condition())
+    if filters.mine and user is not None and user.is_authenticated:
+        statement = statement.where(Thread.author_id == user.id)
+    if filters.assigned and user is not None and user.is_authenticated:
+        statement = statement.where(Thread.assignee_id == user.id)
+
+    sort = filters.effective_sort
+    if sort == "pertinence" and rank is not None:
+        order = [rank, Thread.id.desc()]
+    elif sort == "recent":
+        order = [Thread.created_at.desc(), Thread.id.desc()]
+    elif sort == "votes":
+        order = [Thread.votes_count.desc(), Thread.last_activity_at.desc(), Thread.id.desc()]
+    elif sort == "echeance":
+        order = [Thread.is_open.desc(), Thread.due_at.asc().nulls_last(), Thread.id]
+    else:
+        order = [Thread.last_activity_at.desc(), Thread.id.desc()]
+    statement = statement.options(joinedload(Thread.organisation), joinedload(Thread.dataset))
+    return paginate(statement, order, page, size)
+
+
+def status_counts(user, **where) -> dict[str, int]:
+    """Visible threads by status, in one grouped query (for dataset and organisation pages)."""
+    statement = sa.select(Thread.status, sa.func.count()).where(visible_condition(user)).group_by(Thread.status)
+    for column, value in where.items():
+        statement = statement.where(getattr(Thread, column) == value)
+    counts = dict(db.session.execute(statement).all())
+    return {status.value: counts.get(status.value, 0) for status in ThreadStatus}
+
+
+def thread_timeline(thread: Thread, include_internal: bool) -> list[tuple[str, object]]:
+    """Messages and events in time order: ("message", Message) and ("event", ThreadEvent) pairs."""
+    messages = (
+        sa.select(Message)
+        .where(Message.thread_id == thread.id)
+        .options(joinedload(Message.author), joinedload(Message.as_organisation))
+    )
+    events = (
+        sa.select(ThreadEvent)
+        .where(
+            ThreadEvent.thread_id == thread.id,
+            ThreadEvent.type.notin_(["message", "internal_note", "message_edited"]),
+        )
+        .options(joinedload(ThreadEvent.actor))
+    )
+    if not include_internal:
+        messages = messages.where(Message.internal.is_(False))
+        events = events.where(ThreadEvent.internal.is_(False))
+    items = [("message", m) for m in db.session.scalars(messages)] + [("event", e) for e in db.session.scalars(events)]
+    items.sort(key=lambda item: (item[1].created_at, 0 if item[0] == "message" else 1, item[1].id))
+    return items
+
+
+def is_following(thread: Thread, user) -> bool:
+    if user is None or not user.is_authenticated:
+        return False
+    return db.session.get(Subscription, (thread.id, user.id)) is not None
+
+
+def has_voted(thread: Thread, user) -> bool:
+    if user is None or not user.is_authenticated:
+        return False
+    return db.session.get(Vote, (thread.id, user.id)) is not None
+
+
+INBOX_TABS = {
+    "a-traiter": "À traiter",
+    "en-retard": "En retard",
+    "echeance-proche": "Échéance sous 7 jours",
+    "attente-auteur": "En attente du demandeur",
+    "assignes": "Qui me sont assignés",
+    "ouverts": "Tous les fils ouverts",
+}
+
+
+def inbox_conditions(user) -> dict[str, object]:
+    now = utcnow()
+    return {
+        "a-traiter": Thread.status == ThreadStatus.NEW.value,
+        "en-retard": overdue_condition(now),
+        "echeance-proche": sa.and_(Thread.is_open.is_(True), Thread.due_at >= now, Thread.due_at < now + DUE_SOON),
+        "attente-auteur": Thread.status == ThreadStatus.NEEDS_INFO.value,
+        "assignes": sa.and_(Thread.is_open.is_(True), Thread.assignee_id == user.id),
+        "ouverts": Thread.is_open.is_(True),
+    }
+
+
+def inbox_counts(user, organisation_ids_: set[int]) -> dict[str, int]:
+    """The number of threads under each tab, in one query."""
+    conditions = inbox_conditions(user)
+    statement = sa.select(
+        *(sa.func.count(sa.case((condition, 1))).label(key.replace("-", "_")) for key, condition in conditions.items())
+    ).where(Thread.organisation_id.in_(organisation_ids_), Thread.is_open.is_(True))
+    row = db.session.execute(statement).one()
+    return {key: row[index] for index, key in enumerate(conditions)}
+
+
+def inbox_threads(user, organisation_ids_: set[int], tab: str, page: int, size: int) -> Page[Thread]:
+    condition = inbox_conditions(user)[tab]
+    statement = (
+        sa.select(Thread)
+        .where(Thread.organisation_id.in_(organisation_ids_), condition)
+        .options(joinedload(Thread.organisation), joinedload(Thread.dataset))
+    )
+    return paginate(statement, [Thread.due_at.asc().nulls_last(), Thread.id], page, size)
+
+
+def regional_threads(region_code: str, user, page: int, size: int) -> Page[Thread]:
+    """Open public threads of the DDT(M)s of a région, for its DREAL to follow (read only)."""
+    departements = sa.select(Territory.code).where(Territory.parent_code == region_code)
+    statement = (
+        sa.select(Thread)
+        .join(Organisation, Organisation.id == Thread.organisation_id)
+        .where(
+            Organisation.territory_code.in_(departements),
+            Thread.is_open.is_(True),
+            Thread.visibility == Visibility.PUBLIC.value,
+        )
+        .options(joinedload(Thread.organisation), joinedload(Thread.dataset))
+    )
+    return paginate(statement, [Thread.due_at.asc().nulls_last(), Thread.id], page, size)
+
+
+def unrouted_threads(page: int, size: int) -> Page[Thread]:
+    statement = (
+        sa.select(Thread)
+        .where(Thread.organisation_id.is_(None), Thread.is_open.is_(True))
+        .options(joinedload(Thread.dataset), joinedload(Thread.territory))
+    )
+    return paginate(statement, [Thread.created_at, Thread.id], page, size)
+
+
+def similar_threads(title: str, user, dataset: Dataset | None = None, theme_ids=(), territory_code=None, limit=5):
+    """Threads that may already say what is being typed: same dataset first, then same theme or territory,
+    each matching at least one significant word of the title."""
+    words = [w for w in query_words(title) if len(w) > 3][:6]
+    if not words:
+        return []
+    dialect = db.session.get_bind().dialect.name
+    found: list[Thread] = []
+    scopes = []
+    if dataset is not None:
+        scopes.append(Thread.dataset_id == dataset.id)
+    if theme_ids:
+        scopes.append(sa.exists().where(thread_theme.c.thread_id == Thread.id, thread_theme.c.theme_id.in_(theme_ids)))
+    if territory_code:
+        scopes.append(Thread.territory_code == territory_code)
+    scopes.append(sa.true())
+    for scope in scopes:
+        statement = sa.select(Thread).where(visible_condition(user), scope)
+        if found:
+            statement = statement.where(Thread.id.notin_([t.id for t in found]))
+        statement, rank = THREAD_SEARCH.apply(statement, dialect, Thread.id, Thread.search_text, words, any_word=True)
+        found.extend(db.session.scalars(statement.order_by(rank).limit(limit - len(found))))
+        if len(found) >= limit:
+            break
+    return found

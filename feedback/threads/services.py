@@ -1,0 +1,534 @@
+"""Operations on threads. Each checks permission, changes the rows, writes one event per change, keeps
+the counters in the thread row, and flushes; the caller (one request, one command) commits once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from flask import current_app
+
+from feedback.accounts.models import Membership, Organisation, User
+from feedback.catalogue.models import Dataset, Territory, Theme
+from feedback.database import utcnow
+from feedback.extensions import db
+from feedback.markdown import plain_text, render_markdown
+from feedback.search import normalise
+from feedback.threads import deadlines
+from feedback.threads.models import (
+    THREAD_SEARCH,
+    DeclineReason,
+    Message,
+    RequestWant,
+    Subscription,
+    Thread,
+    ThreadEvent,
+    ThreadKind,
+    ThreadStatus,
+    UseCase,
+    Visibility,
+    Vote,
+)
+from feedback.threads.taxonomy import CATEGORIES_BY_CODE
+from feedback.threads.workflow import can, can_edit_message, is_producer_of
+
+MAX_BODY_LENGTH = 50_000
+MAX_TITLE_LENGTH = 200
+
+
+class ThreadError(Exception):
+    """An operation that cannot be carried out; the message is French, for the person."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+class PermissionDenied(ThreadError):
+    pass
+
+
+class Conflict(ThreadError):
+    """Someone else changed the thread since the page was loaded."""
+
+
+def _require(user, action: str, thread: Thread) -> None:
+    if not can(user, action, thread):
+        raise PermissionDenied("Vous n'avez pas le droit de faire cette action sur ce fil.")
+
+
+def _check_version(thread: Thread, expected_version: int | None) -> None:
+    if expected_version is not None and expected_version != thread.version:
+        raise Conflict(
+            "Ce fil a été modifié par quelqu'un d'autre pendant que vous le consultiez. "
+            "Rechargez la page pour voir ses changements, puis recommencez."
+        )
+
+
+def _check_body(body: str) -> str:
+    body = (body or "").strip()
+    if not body:
+        raise ThreadError("Le message ne peut pas être vide.", "body")
+    if len(body) > MAX_BODY_LENGTH:
+        raise ThreadError(
+            f"Le message dépasse {MAX_BODY_LENGTH:,} caractères ({len(body):,}).".replace(",", "\u202f"), "body"
+        )
+    return body
+
+
+def record_event(thread: Thread, actor: User | None, type: str, internal: bool = False, **payload) -> ThreadEvent:
+    event = ThreadEvent(
+        thread_id=thread.id,
+        actor_id=actor.id if actor else None,
+        type=type,
+        payload=payload,
+        internal=internal,
+        created_at=utcnow(),
+    )
+    db.session.add(event)
+    return event
+
+
+def _set_status(thread: Thread, status: ThreadStatus, now: datetime) -> None:
+    thread.status = status.value
+    thread.is_open = status.is_open
+    thread.closed_at = None if status.is_open else now
+
+
+def _touch(thread: Thread, now: datetime) -> None:
+    thread.last_activity_at = now
+
+
+def _reindex(thread: Thread, new_text: str, *, indexed: bool = True) -> None:
+    """Change a thread's search text, keeping the SQLite full-text index in step. `indexed`: whether the
+    thread's current text is in the index (FTS5 must be told exactly what it holds to take it out)."""
+    db.session.flush()
+    if indexed:
+        THREAD_SEARCH.forget(db.session, [thread.id])
+    thread.search_text = new_text
+    db.session.flush()
+    THREAD_SEARCH.index(db.session, [thread.id])
+
+
+def _search_text(title: str, bodies: list[str]) -> str:
+    return normalise(" ".join([title, *(plain_text(body)[:5000] for body in bodies)]))[:100_000]
+
+
+def initial_due_at(kind: ThreadKind, received_at: datetime) -> datetime:
+    if kind == ThreadKind.DATA_REQUEST:
+        return deadlines.legal_due_at(received_at)
+    return deadlines.service_due_at(received_at, current_app.config["FEEDBACK_SERVICE_TARGET_WORKING_DAYS"])
+
+
+def _follow(thread: Thread, user: User) -> bool:
+    exists = db.session.get(Subscription, (thread.id, user.id))
+    if exists:
+        return False
+    db.session.add(Subscription(thread_id=thread.id, user_id=user.id))
+    thread.followers_count += 1
+    return True
+
+
+@dataclass
+class NewThread:
+    kind: ThreadKind
+    title: str
+    body: str
+    dataset: Dataset | None = None
+    organisation: Organisation | None = None
+    quality_category: str | None = None
+    use_case: UseCase | None = None
+    territory: Territory | None = None
+    themes: list[Theme] | None = None
+    related_datasets: list[Dataset] | None = None
+    request_want: RequestWant | None = None
+    wished_on: date | None = None
+    restricted: bool = False
+
+
+def create_thread(author: User, new: NewThread, *, created_at: datetime | None = None) -> Thread:
+    """Post a thread and its first message; the author follows it."""
+    title = (new.title or "").strip()
+    if not title:
+        raise ThreadError("Donnez un titre à votre message.", "title")
+    if len(title) > MAX_TITLE_LENGTH:
+        raise ThreadError(f"Le titre ne doit pas dépasser {MAX_TITLE_LENGTH} caractères.", "title")
+    body = _check_body(new.body)
+    kind = ThreadKind(new.kind)
+    if kind == ThreadKind.QUALITY_ISSUE:
+        if new.dataset is None:
+            raise ThreadError("Un signalement qualité porte sur un jeu de données : indiquez lequel.", "dataset")
+        if new.quality_category not in CATEGORIES_BY_CODE:
+            raise ThreadError("Choisissez la nature du problème.", "quality_category")
+    if kind in (ThreadKind.DATA_REQUEST, ThreadKind.QUESTION) and new.dataset is None and new.organisation is None:
+        raise ThreadError("Indiquez le jeu de données ou le service producteur concerné.", "dataset")
+    if kind == ThreadKind.MISSING_DATA and (not new.themes or new.territory is None):
+        raise ThreadError("Indiquez le thème et le territoire de la donnée recherchée.", "theme")
+    if new.restricted and kind != ThreadKind.DATA_REQUEST:
+        raise ThreadError("Seule une demande de données peut être restreinte.", "restricted")
+
+    now = created_at or utcnow()
+    organisation = new.organisation or (new.dataset.organisation if new.dataset else None)
+    thread = Thread(
+        kind=kind.value,
+        title=title,
+        status=ThreadStatus.NEW.value,
+        is_open=True,
+        visibility=(Visibility.RESTRICTED if new.restricted else Visibility.PUBLIC).value,
+        author_id=author.id,
+        dataset_id=new.dataset.id if new.dataset else None,
+        organisation_id=organisation.id if organisation else None,
+        territory_code=new.territory.code if new.territory else None,
+        use_case=UseCase(new.use_case).value if new.use_case else None,
+        quality_category=new.quality_category if kind == ThreadKind.QUALITY_ISSUE else None,
+        request_want=RequestWant(new.request_want).value if new.request_want else None,
+        wished_on=new.wished_on,
+        due_at=initial_due_at(kind, now) if organisation else None,
+        created_at=now,
+        last_activity_at=now,
+        messages_count=1,
+        public_messages_count=1,
+        search_text="",
+    )
+    if new.themes:
+        thread.themes = list(new.themes)
+    if new.related_datasets:
+        thread.related_datasets = list(new.related_datasets)
+    db.session.add(thread)
+    db.session.flush()
+    db.session.add(
+        Message(
+            thread_id=thread.id, author_id=author.id, body=body, body_html=str(render_markdown(body)), created_at=now
+        )
+    )
+    _follow(thread, author)
+    record_event(thread, author, "created", kind=kind.value, organisation_id=thread.organisation_id)
+    _reindex(thread, _search_text(title, [body]), indexed=False)
+    return thread
+
+
+def post_message(
+    thread: Thread,
+    author: User,
+    body: str,
+    *,
+    internal: bool = False,
+    official: bool = True,
+    posted_at: datetime | None = None,
+    moves_status: bool = True,
+) -> Message:
+    """A reply, an official answer of the producer, or an internal note.
+
+    A producer member's first answer moves a new thread to "pris en compte"; the author's reply to a
+    request for details moves it back there (unless `moves_status` is false: the caller sets the status)."""
+    _require(author, "internal_note" if internal else "reply", thread)
+    body = _check_body(body)
+    now = posted_at or utcnow()
+    as_organisation = None
+    if not internal and official and is_producer_of(author, thread):
+        as_organisation = thread.organisation_id
+    message = Message(
+        thread_id=thread.id,
+        author_id=author.id,
+        body=body,
+        body_html=str(render_markdown(body)),
+        as_organisation_id=as_organisation,
+        internal=internal,
+        created_at=now,
+    )
+    db.session.add(message)
+    db.session.flush()
+    thread.messages_count += 1
+    _touch(thread, now)
+    record_event(
+        thread,
+        author,
+        "internal_note" if internal else "message",
+        internal=internal,
+        message_id=message.id,
+        official=as_organisation is not None,
+    )
+    if internal:
+        return message
+    thread.public_messages_count += 1
+    if as_organisation is not None:
+        if thread.first_response_at is None:
+            thread.first_response_at = now
+        if moves_status and thread.status == ThreadStatus.NEW:
+            _change(thread, author, ThreadStatus.ACKNOWLEDGED, now, automatic=True)
+    elif moves_status and author.id == thread.author_id and thread.status == ThreadStatus.NEEDS_INFO:
+        _change(thread, author, ThreadStatus.ACKNOWLEDGED, now, automatic=True)
+    _reindex(thread, thread.search_text + " " + normalise(plain_text(body)[:5000]))
+    return message
+
+
+def _change(
+    thread: Thread, actor: User | None, status: ThreadStatus, now: datetime, automatic: bool = False, **payload
+) -> None:
+    previous = thread.status
+    _set_status(thread, status, now)
+    _touch(thread, now)
+    record_event(
+        thread, actor, "status_changed", previous=previous, status=status.value, automatic=automatic, **payload
+    )
+
+
+def change_status(
+    thread: Thread,
+    actor: User,
+    status: ThreadStatus,
+    *,
+    expected_version: int | None = None,
+    decline_reason: str | None = None,
+    motive: str | None = None,
+    duplicate_of: Thread | None = None,
+    resolution_dataset: Dataset | None = None,
+) -> None:
+    """Move a thread to another status, with what that status requires."""
+    status = ThreadStatus(status)
+    if status == ThreadStatus.WITHDRAWN:
+        return withdraw_thread(thread, actor, expected_version=expected_version)
+    _require(actor, "change_status", thread)
+    _check_version(thread, expected_version)
+    if status.value == thread.status:
+        raise ThreadError(f"Ce fil est déjà « {status.label} ».", "status")
+    if status == ThreadStatus.NEW:
+        raise ThreadError("Un fil ne revient pas au statut « Nouveau ».", "status")
+    payload: dict = {}
+    now = utcnow()
+    if status == ThreadStatus.DECLINED:
+        if decline_reason not in {r.value for r in DeclineReason}:
+            raise ThreadError("Choisissez le motif du refus.", "decline_reason")
+        if not (motive or "").strip():
+            raise ThreadError("Expliquez le refus au demandeur : le motif est obligatoire.", "motive")
+        thread.decline_reason = decline_reason
+        payload.update(reason=decline_reason, motive=motive.strip())
+    if status == ThreadStatus.DUPLICATE:
+        _mark_duplicate(thread, duplicate_of)
+        payload.update(original_id=duplicate_of.id)
+    if status == ThreadStatus.RESOLVED and resolution_dataset is not None:
+        if thread.kind not in (ThreadKind.DATA_REQUEST, ThreadKind.MISSING_DATA):
+            raise ThreadError(
+                "Seule une demande ou une donnée manquante est résolue par un jeu de données.", "resolution_dataset"
+            )
+        thread.resolution_dataset_id = resolution_dataset.id
+        payload.update(resolution_dataset_id=resolution_dataset.id)
+    _change(thread, actor, status, now, **payload)
+    if motive and motive.strip():  # the motive, or a word on the change, goes to the requester
+        post_message(thread, actor, motive, posted_at=now, moves_status=False)
+
+
+def _mark_duplicate(thread: Thread, original: Thread | None) -> None:
+    if original is None:
+        raise ThreadError("Indiquez le fil d'origine dont celui-ci est le doublon.", "duplicate_of")
+    if original.id == thread.id:
+        raise ThreadError("Un fil ne peut pas être le doublon de lui-même.", "duplicate_of")
+    root = original
+    while root.duplicate_of_id is not None:
+        if root.duplicate_of_id == thread.id:
+            raise ThreadError("Ce fil est déjà l'original de celui que vous indiquez.", "duplicate_of")
+        root = db.session.get(Thread, root.duplicate_of_id)
+    thread.duplicate_of_id = original.id
+    # Votes and followers move to the original.
+    for vote in db.session.scalars(sa.select(Vote).where(Vote.thread_id == thread.id)):
+        if db.session.get(Vote, (original.id, vote.user_id)) is None:
+            db.session.add(Vote(thread_id=original.id, user_id=vote.user_id, created_at=vote.created_at))
+            original.votes_count += 1
+    for follower in db.session.scalars(sa.select(Subscription).where(Subscription.thread_id == thread.id)):
+        if db.session.get(Subscription, (original.id, follower.user_id)) is None:
+            db.session.add(Subscription(thread_id=original.id, user_id=follower.user_id))
+            original.followers_count += 1
+
+
+def withdraw_thread(thread: Thread, actor: User, *, expected_version: int | None = None) -> None:
+    _require(actor, "withdraw", thread)
+    _check_version(thread, expected_version)
+    _change(thread, actor, ThreadStatus.WITHDRAWN, utcnow())
+
+
+def reopen_thread(thread: Thread, actor: User, *, expected_version: int | None = None) -> None:
+    _require(actor, "reopen", thread)
+    _check_version(thread, expected_version)
+    status = ThreadStatus.ACKNOWLEDGED if thread.first_response_at else ThreadStatus.NEW
+    thread.decline_reason = None
+    thread.duplicate_of_id = None
+    _change(thread, actor, status, utcnow(), reopened=True)
+
+
+def ask_details(thread: Thread, actor: User, question: str, *, expected_version: int | None = None) -> None:
+    """Ask the author to clarify (R124-1: a request too general is declined only after this)."""
+    _require(actor, "ask_details", thread)
+    _check_version(thread, expected_version)
+    question = _check_body(question)
+    now = utcnow()
+    if thread.status != ThreadStatus.NEEDS_INFO:
+        _change(thread, actor, ThreadStatus.NEEDS_INFO, now)
+    post_message(thread, actor, question, posted_at=now, moves_status=False)
+
+
+def transfer_thread(
+    thread: Thread, actor: User, organisation: Organisation, message: str, *, expected_version: int | None = None
+) -> None:
+    """Hand the thread to the service that holds the data, telling the requester why."""
+    _require(actor, "transfer", thread)
+    _check_version(thread, expected_version)
+    if organisation.id == thread.organisation_id:
+        raise ThreadError("Ce fil est déjà adressé à ce service.", "organisation")
+    if not organisation.is_producer:
+        raise ThreadError("On ne transfère un fil qu'à un service producteur.", "organisation")
+    message = _check_body(message)
+    now = utcnow()
+    previous = thread.organisation_id
+    post_message(thread, actor, message, posted_at=now, moves_status=False)
+    thread.organisation_id = organisation.id
+    thread.assignee_id = None
+    record_event(
+        thread,
+        actor,
+        "transferred",
+        previous_organisation_id=previous,
+        organisation_id=organisation.id,
+        organisation_name=organisation.name,
+    )
+    _touch(thread, now)
+
+
+def extend_deadline(thread: Thread, actor: User, motive: str, *, expected_version: int | None = None) -> None:
+    """Extend a data request to two months (R124-1), once, within the first month, with a motive."""
+    _require(actor, "extend", thread)
+    _check_version(thread, expected_version)
+    motive = (motive or "").strip()
+    if not motive:
+        raise ThreadError("Le motif de la prolongation est obligatoire : il est envoyé au demandeur.", "motive")
+    now = utcnow()
+    if now > thread.due_at:
+        raise ThreadError("Le délai d'un mois est dépassé : il ne peut plus être prolongé.", "motive")
+    previous = thread.due_at
+    thread.due_at = deadlines.legal_due_at(thread.created_at, extended=True)
+    thread.deadline_extended = True
+    post_message(thread, actor, motive, posted_at=now, moves_status=False)
+    record_event(
+        thread,
+        actor,
+        "deadline_extended",
+        previous_due_at=previous.isoformat(),
+        due_at=thread.due_at.isoformat(),
+        motive=motive,
+    )
+
+
+def assign_thread(thread: Thread, actor: User, assignee: User | None, *, expected_version: int | None = None) -> None:
+    _require(actor, "assign", thread)
+    _check_version(thread, expected_version)
+    if assignee is not None:
+        member = db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Membership)
+            .where(Membership.user_id == assignee.id, Membership.organisation_id == thread.organisation_id)
+        )
+        if not member:
+            raise ThreadError("On n'assigne un fil qu'à un membre du service concerné.", "assignee")
+    thread.assignee_id = assignee.id if assignee else None
+    record_event(
+        thread, actor, "assigned", assignee_id=thread.assignee_id, assignee_name=assignee.name if assignee else None
+    )
+    _touch(thread, utcnow())
+
+
+def reclassify_thread(
+    thread: Thread,
+    actor: User,
+    kind: ThreadKind,
+    quality_category: str | None = None,
+    *,
+    expected_version: int | None = None,
+) -> None:
+    _require(actor, "reclassify", thread)
+    _check_version(thread, expected_version)
+    kind = ThreadKind(kind)
+    if kind == ThreadKind.QUALITY_ISSUE:
+        if thread.dataset_id is None:
+            raise ThreadError("Un signalement qualité porte sur un jeu de données ; ce fil n'en a pas.", "kind")
+        if quality_category not in CATEGORIES_BY_CODE:
+            raise ThreadError("Choisissez la nature du problème.", "quality_category")
+    else:
+        quality_category = None
+    if kind.value == thread.kind and quality_category == thread.quality_category:
+        raise ThreadError("Rien n'a changé.", "kind")
+    previous = {"kind": thread.kind, "quality_category": thread.quality_category}
+    thread.kind = kind.value
+    thread.quality_category = quality_category
+    record_event(thread, actor, "reclassified", previous=previous, kind=kind.value, quality_category=quality_category)
+    _touch(thread, utcnow())
+
+
+def toggle_vote(thread: Thread, user: User) -> bool:
+    """Add or take back a "moi aussi"; returns whether the user now votes for the thread."""
+    _require(user, "vote", thread)
+    vote = db.session.get(Vote, (thread.id, user.id))
+    if vote is not None:
+        db.session.delete(vote)
+        thread.votes_count -= 1
+        db.session.flush()
+        return False
+    db.session.add(Vote(thread_id=thread.id, user_id=user.id))
+    thread.votes_count += 1
+    db.session.flush()
+    return True
+
+
+def toggle_follow(thread: Thread, user: User) -> bool:
+    _require(user, "follow", thread)
+    subscription = db.session.get(Subscription, (thread.id, user.id))
+    if subscription is not None:
+        db.session.delete(subscription)
+        thread.followers_count -= 1
+        db.session.flush()
+        return False
+    _follow(thread, user)
+    db.session.flush()
+    return True
+
+
+def edit_message(message: Message, user: User, body: str) -> None:
+    if not can_edit_message(user, message):
+        raise PermissionDenied("Vous ne pouvez modifier que vos propres messages.")
+    body = _check_body(body)
+    if body == message.body:
+        return
+    message.body = body
+    message.body_html = str(render_markdown(body))
+    message.edited_at = utcnow()
+    thread = message.thread
+    record_event(thread, user, "message_edited", internal=message.internal, message_id=message.id)
+    if not message.internal:
+        bodies = db.session.scalars(
+            sa.select(Message.body)
+            .where(Message.thread_id == thread.id, Message.internal.is_(False), Message.hidden_at.is_(None))
+            .order_by(Message.created_at)
+        ).all()
+        _reindex(thread, _search_text(thread.title, list(bodies)))
+
+
+def route_thread(thread: Thread, actor: User, organisation: Organisation) -> None:
+    """A curator gives a thread that no service owns to the service that should answer it."""
+    _require(actor, "route", thread)
+    if not organisation.is_producer:
+        raise ThreadError("On n'adresse un fil qu'à un service producteur.", "organisation")
+    if thread.organisation_id == organisation.id:
+        raise ThreadError("Ce fil est déjà adressé à ce service.", "organisation")
+    previous = thread.organisation_id
+    thread.organisation_id = organisation.id
+    now = utcnow()
+    if thread.due_at is None:  # the deadline runs from the request's receipt by the administration
+        thread.due_at = initial_due_at(ThreadKind(thread.kind), thread.created_at)
+    record_event(
+        thread,
+        actor,
+        "routed",
+        previous_organisation_id=previous,
+        organisation_id=organisation.id,
+        organisation_name=organisation.name,
+    )
+    _touch(thread, now)

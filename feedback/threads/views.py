@@ -1,0 +1,637 @@
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from jinja2_fragments.flask import render_block
+from markupsafe import Markup
+
+from feedback.accounts.models import Membership, Organisation, User
+from feedback.catalogue import queries as catalogue_queries
+from feedback.catalogue.models import Territory, Theme, ThemeScheme
+from feedback.catalogue.resolver import resolve_dataset
+from feedback.database import utcnow
+from feedback.extensions import db, limiter
+from feedback.htmx import add_vary_header, is_partial_request
+from feedback.markdown import render_markdown
+from feedback.pagination import page_number
+from feedback.threads import queries, services
+from feedback.threads.forms import (
+    ActionForm,
+    AskDetailsForm,
+    AssignForm,
+    EditMessageForm,
+    ExtendForm,
+    NewThreadForm,
+    ReclassifyForm,
+    ReplyForm,
+    RouteForm,
+    StatusForm,
+    TransferForm,
+)
+from feedback.threads.models import DeclineReason, Message, Thread, ThreadKind, ThreadStatus, UseCase
+from feedback.threads.taxonomy import CATEGORIES_BY_CODE
+from feedback.threads.workflow import can, can_edit_message, organisation_ids, status_choices
+
+blueprint = Blueprint("threads", __name__)
+
+KIND_SLUGS = {kind.value for kind in ThreadKind}
+
+
+@blueprint.app_context_processor
+def thread_helpers():
+    return {
+        "can_thread": can,
+        "can_edit_message": can_edit_message,
+        "category_label": _category_label,
+        "status_labels": {s.value: s.label for s in ThreadStatus},
+        "kind_labels": {k.value: k.label for k in ThreadKind},
+        "decline_labels": {r.value: r.label for r in DeclineReason},
+        "now": utcnow(),
+        "thread_panel": _thread_panel,
+    }
+
+
+def _thread_panel(dataset=None, organisation=None, limit: int = 5) -> dict:
+    """For catalogue pages: the visible threads of a dataset or of an organisation, counted by status, and the
+    latest few. Two queries."""
+    where = {"dataset_id": dataset.id} if dataset is not None else {"organisation_id": organisation.id}
+    counts = queries.status_counts(current_user, **where)
+    filters = queries.ThreadFilters(
+        dataset=dataset.catalogue_id if dataset is not None else "",
+        producer=organisation.slug if organisation is not None else "",
+    )
+    latest = queries.search_threads(filters, current_user, 1, limit)
+    return {
+        "counts": counts,
+        "total": sum(counts.values()),
+        "open": sum(counts[s.value] for s in ThreadStatus if s.is_open),
+        "latest": latest.items,
+        "list_url": url_for("threads.list_threads", jeu=filters.dataset or None, producteur=filters.producer or None),
+    }
+
+
+def _category_label(code):
+    category = CATEGORIES_BY_CODE.get(code or "")
+    return category.label if category else None
+
+
+# Lists ------------------------------------------------------------------------------------------------
+
+
+def _filters_from_request() -> queries.ThreadFilters:
+    args = request.args
+    return queries.ThreadFilters(
+        q=args.get("q", "").strip()[:300],
+        kind=args.get("type", ""),
+        status=args.get("statut", ""),
+        state=args.get("etat", ""),
+        producer=args.get("producteur", "")[:255],
+        dataset=args.get("jeu", "")[:24],
+        theme=args.get("theme", "")[:100],
+        territory=args.get("territoire", "")[:16],
+        use_case=args.get("usage", "")[:30],
+        overdue=args.get("retard") == "1",
+        mine=args.get("mes-fils") == "1",
+        assigned=args.get("assignes") == "1",
+        sort=args.get("tri", ""),
+    )
+
+
+@blueprint.get("/threads")
+def list_threads():
+    filters = _filters_from_request()
+    page = queries.search_threads(
+        filters, current_user, page_number(request.args.get("page")), current_app.config["FEEDBACK_PAGE_SIZE"]
+    )
+    context = dict(filters=filters, page=page, sorts=queries.SORTS)
+    if is_partial_request():
+        response = current_app.make_response(render_block("threads/list.html", "results", **context))
+    else:
+        context.update(
+            producers=catalogue_queries.producer_choices(),
+            themes=catalogue_queries.inspire_theme_choices(),
+            territory_choices=[(t.code, t.label) for t in catalogue_queries.territory_choices()],
+            kind_choices=[(k.value, k.label) for k in ThreadKind],
+            status_choices=[(s.value, s.label) for s in ThreadStatus],
+            use_case_choices=[(u.value, u.label) for u in UseCase],
+        )
+        response = current_app.make_response(render_template("threads/list.html", **context))
+    return add_vary_header(response)
+
+
+# Posting ----------------------------------------------------------------------------------------------
+
+
+def _theme_choices() -> list:
+    inspire = [(f"inspire:{code}", label) for code, label in catalogue_queries.inspire_theme_choices()]
+    ecospheres = [
+        (f"ecospheres:{t.code}", t.label)
+        for t in db.session.scalars(
+            sa.select(Theme)
+            .where(Theme.scheme == ThemeScheme.ECOSPHERES, Theme.parent_id.is_(None))
+            .order_by(Theme.label)
+        )
+    ]
+    return [("", "Choisissez un thème"), *ecospheres, *((value, f"{label} (INSPIRE)") for value, label in inspire)]
+
+
+def _fill_choices(form: NewThreadForm) -> None:
+    form.organisation.choices = [("", "Choisissez un service")] + list(catalogue_queries.producer_choices())
+    form.territory.choices = [("", "Choisissez un territoire")] + [
+        (t.code, ("\u00a0\u00a0" if t.kind == "departement" else "") + t.label)
+        for t in catalogue_queries.territory_choices()
+    ]
+    form.theme.choices = _theme_choices()
+
+
+def _theme_from_choice(value: str | None) -> Theme | None:
+    if not value or ":" not in value:
+        return None
+    scheme, code = value.split(":", 1)
+    return db.session.scalars(sa.select(Theme).where(Theme.scheme == scheme, Theme.code == code)).first()
+
+
+@blueprint.get("/threads/new")
+def new_thread_choice():
+    kind = request.args.get("kind")
+    if kind in KIND_SLUGS:
+        return new_thread(kind)
+    return render_template("threads/new_choice.html", dataset=request.args.get("dataset", ""), kinds=list(ThreadKind))
+
+
+@blueprint.post("/threads/new")
+@limiter.limit("20 per hour")
+@login_required
+def create_thread():
+    kind = request.args.get("kind")
+    if kind not in KIND_SLUGS:
+        abort(400)
+    return new_thread(kind)
+
+
+def new_thread(kind: str):
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
+    kind = ThreadKind(kind)
+    form = NewThreadForm()
+    _fill_choices(form)
+    if request.method == "GET":
+        form.dataset.data = request.args.get("dataset", "")
+    dataset = resolve_dataset(form.dataset.data) if form.dataset.data else None
+    if request.method == "POST" and form.validate():
+        if form.dataset.data and dataset is None:
+            form.dataset.errors.append(
+                "Ce jeu de données est introuvable dans le catalogue : vérifiez l'identifiant ou l'adresse."
+            )
+        organisation = None
+        if form.organisation.data:
+            organisation = db.session.scalars(
+                sa.select(Organisation).where(Organisation.slug == form.organisation.data, Organisation.is_producer)
+            ).first()
+        territory = db.session.get(Territory, form.territory.data) if form.territory.data else None
+        theme = _theme_from_choice(form.theme.data)
+        related, unknown = [], []
+        for line in (form.related_datasets.data or "").splitlines():
+            if line.strip():
+                found = resolve_dataset(line)
+                (related if found else unknown).append(found or line.strip())
+        if unknown:
+            form.related_datasets.errors.append(f"Introuvable(s) dans le catalogue : {', '.join(unknown)}")
+        if not has_errors(form):
+            try:
+                thread = services.create_thread(
+                    current_user,
+                    services.NewThread(
+                        kind=kind,
+                        title=form.title.data,
+                        body=form.body.data,
+                        dataset=dataset,
+                        organisation=organisation,
+                        quality_category=form.quality_category.data or None,
+                        use_case=form.use_case.data or None,
+                        territory=territory,
+                        themes=[theme] if theme else [],
+                        related_datasets=related,
+                        request_want=form.request_want.data or None,
+                        wished_on=form.wished_on.data,
+                        restricted=bool(form.restricted.data) and kind == ThreadKind.DATA_REQUEST,
+                    ),
+                )
+            except services.ThreadError as error:
+                _field_error(form, error)
+            else:
+                db.session.commit()
+                flash("Votre message est publié. Vous serez tenu·e au courant des réponses.", "success")
+                return redirect(url_for("threads.thread", thread_id=thread.id), code=303)
+    return render_template("threads/new.html", form=form, kind=kind, dataset=dataset)
+
+
+def has_errors(form) -> bool:
+    return bool(form.form_errors) or any(field.errors for field in form)
+
+
+def _field_error(form, error: services.ThreadError) -> None:
+    field = getattr(form, error.field, None) if error.field else None
+    if field is None:
+        form.form_errors.append(str(error))
+    else:
+        field.errors = [*field.errors, str(error)]
+
+
+@blueprint.post("/threads/preview")
+def preview():
+    """The markdown of a message as it will be shown (htmx)."""
+    body = request.form.get("body", "")[: services.MAX_BODY_LENGTH]
+    html = render_markdown(body) if body.strip() else Markup("<p class='fr-text--sm'>Rien à prévisualiser.</p>")
+    return add_vary_header(current_app.make_response(render_template("threads/_preview.html", html=html)))
+
+
+@blueprint.get("/threads/similar")
+def similar():
+    title = request.args.get("title", "")[:200]
+    dataset = resolve_dataset(request.args.get("dataset", "")) if request.args.get("dataset") else None
+    theme = _theme_from_choice(request.args.get("theme"))
+    threads = queries.similar_threads(
+        title,
+        current_user,
+        dataset=dataset,
+        theme_ids=[theme.id] if theme else (),
+        territory_code=request.args.get("territory") or None,
+    )
+    return render_template("threads/_similar.html", threads=threads)
+
+
+# The thread page and its actions ------------------------------------------------------------------
+
+
+def _load(thread_id: int) -> Thread:
+    thread = db.session.get(Thread, thread_id)
+    if thread is None or not can(current_user, "view", thread):
+        abort(404)  # a restricted thread does not exist for those who may not see it
+    return thread
+
+
+def _members_choices(thread: Thread) -> list[tuple[str, str]]:
+    if thread.organisation_id is None:
+        return []
+    rows = db.session.execute(
+        sa.select(User.id, User.name)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.organisation_id == thread.organisation_id)
+        .order_by(User.name)
+    ).all()
+    return [("", "Personne")] + [(str(user_id), name) for user_id, name in rows]
+
+
+def _thread_context(thread: Thread, **forms) -> dict:
+    include_internal = can(current_user, "see_internal", thread)
+    reply = forms.get("reply_form") or ReplyForm(formdata=None)
+    status_form = forms.get("status_form") or StatusForm(formdata=None)
+    status_form.status.choices = [("", "Choisissez un statut")] + [
+        (s.value, s.label) for s in status_choices(current_user, thread)
+    ]
+    transfer = forms.get("transfer_form") or TransferForm(formdata=None)
+    transfer.organisation.choices = (
+        [("", "Choisissez un service")] + [(slug, name) for slug, name in catalogue_queries.producer_choices()]
+        if can(current_user, "transfer", thread)
+        else []
+    )
+    assign = forms.get("assign_form") or AssignForm(formdata=None)
+    assign.assignee.choices = _members_choices(thread) if can(current_user, "assign", thread) else []
+    reclassify = forms.get("reclassify_form") or ReclassifyForm(
+        formdata=None, kind=thread.kind, quality_category=thread.quality_category or ""
+    )
+    for form in (status_form, transfer, assign, reclassify):
+        form.version.data = thread.version
+    return dict(
+        thread=thread,
+        timeline=queries.thread_timeline(thread, include_internal),
+        reply_form=reply,
+        status_form=status_form,
+        ask_form=forms.get("ask_form") or AskDetailsForm(formdata=None, version=thread.version),
+        transfer_form=transfer,
+        extend_form=forms.get("extend_form") or ExtendForm(formdata=None, version=thread.version),
+        assign_form=assign,
+        reclassify_form=reclassify,
+        action_form=ActionForm(formdata=None, version=thread.version),
+        following=queries.is_following(thread, current_user),
+        voted=queries.has_voted(thread, current_user),
+        error=forms.get("error"),
+    )
+
+
+@blueprint.get("/threads/<int:thread_id>")
+def thread(thread_id: int):
+    thread = _load(thread_id)
+    return add_vary_header(current_app.make_response(render_template("threads/thread.html", **_thread_context(thread))))
+
+
+def _after_action(thread: Thread, message: str | None = None, **forms):
+    """htmx: the thread's body again, changed in place; without JavaScript: back to the page (303), or the
+    page with the form's errors."""
+    failed = bool(forms.get("error")) or any(has_errors(f) for key, f in forms.items() if key.endswith("_form"))
+    if not failed:
+        db.session.commit()
+    else:
+        db.session.rollback()
+        db.session.refresh(thread)
+    if is_partial_request():
+        context = _thread_context(thread, **(forms if failed else {}))
+        context["notice"] = None if failed else message
+        return add_vary_header(current_app.make_response(render_block("threads/thread.html", "thread_body", **context)))
+    if failed:
+        return render_template("threads/thread.html", **_thread_context(thread, **forms)), 200
+    if message:
+        flash(message, "success")
+    return redirect(url_for("threads.thread", thread_id=thread.id), code=303)
+
+
+def _action(thread_id: int, action: str) -> Thread:
+    if not current_user.is_authenticated:
+        abort(401)
+    thread = _load(thread_id)
+    if not can(current_user, action, thread):
+        abort(403)
+    return thread
+
+
+def _run(thread: Thread, form_name: str, form, operation, message: str):
+    """Validate `form`, run `operation()`, and answer; a refused operation keeps the form and its error."""
+    if not form.validate_on_submit():
+        return _after_action(thread, **{form_name: form})
+    try:
+        operation()
+    except services.Conflict as error:
+        return _after_action(thread, error=str(error), **{form_name: form})
+    except services.ThreadError as error:
+        _field_error(form, error)
+        return _after_action(thread, **{form_name: form})
+    return _after_action(thread, message)
+
+
+@blueprint.post("/threads/<int:thread_id>/messages")
+@limiter.limit("60 per hour")
+def reply(thread_id: int):
+    thread = _action(thread_id, "reply")
+    form = ReplyForm()
+    internal = bool(form.internal.data) and can(current_user, "internal_note", thread)
+    return _run(
+        thread,
+        "reply_form",
+        form,
+        lambda: services.post_message(thread, current_user, form.body.data, internal=internal),
+        "Note interne ajoutée." if internal else "Votre message est publié.",
+    )
+
+
+@blueprint.post("/threads/<int:thread_id>/status")
+def change_status(thread_id: int):
+    thread = _action(thread_id, "change_status")
+    form = StatusForm()
+    form.status.choices = [(s.value, s.label) for s in status_choices(current_user, thread)]
+
+    def operation():
+        duplicate_of = _thread_from_reference(form.duplicate_of.data) if form.duplicate_of.data else None
+        if form.duplicate_of.data and duplicate_of is None:
+            raise services.ThreadError("Fil d'origine introuvable.", "duplicate_of")
+        resolution = resolve_dataset(form.resolution_dataset.data) if form.resolution_dataset.data else None
+        if form.resolution_dataset.data and resolution is None:
+            raise services.ThreadError("Ce jeu de données est introuvable dans le catalogue.", "resolution_dataset")
+        services.change_status(
+            thread,
+            current_user,
+            ThreadStatus(form.status.data),
+            expected_version=form.expected_version,
+            decline_reason=form.decline_reason.data or None,
+            motive=form.motive.data,
+            duplicate_of=duplicate_of,
+            resolution_dataset=resolution,
+        )
+
+    return _run(thread, "status_form", form, operation, "Le statut du fil est changé.")
+
+
+def _thread_from_reference(text: str) -> Thread | None:
+    found = re.search(r"(\d+)\s*/?\s*$", text.strip())
+    if not found:
+        return None
+    original = db.session.get(Thread, int(found.group(1)))
+    return original if original is not None and can(current_user, "view", original) else None
+
+
+@blueprint.post("/threads/<int:thread_id>/details")
+def ask_details(thread_id: int):
+    thread = _action(thread_id, "ask_details")
+    form = AskDetailsForm()
+    return _run(
+        thread,
+        "ask_form",
+        form,
+        lambda: services.ask_details(thread, current_user, form.question.data, expected_version=form.expected_version),
+        "Votre demande de précisions est envoyée au demandeur.",
+    )
+
+
+@blueprint.post("/threads/<int:thread_id>/transfer")
+def transfer(thread_id: int):
+    thread = _action(thread_id, "transfer")
+    form = TransferForm()
+    form.organisation.choices = list(catalogue_queries.producer_choices())
+
+    def operation():
+        organisation = db.session.scalars(
+            sa.select(Organisation).where(Organisation.slug == form.organisation.data)
+        ).first()
+        if organisation is None:
+            raise services.ThreadError("Service introuvable.", "organisation")
+        services.transfer_thread(
+            thread, current_user, organisation, form.message.data, expected_version=form.expected_version
+        )
+
+    return _run(thread, "transfer_form", form, operation, "Le fil est transféré ; le demandeur en est informé.")
+
+
+@blueprint.post("/threads/<int:thread_id>/extend")
+def extend(thread_id: int):
+    thread = _action(thread_id, "extend")
+    form = ExtendForm()
+    return _run(
+        thread,
+        "extend_form",
+        form,
+        lambda: services.extend_deadline(
+            thread, current_user, form.motive.data, expected_version=form.expected_version
+        ),
+        "Le délai de réponse est porté à deux mois ; le demandeur en est informé.",
+    )
+
+
+@blueprint.post("/threads/<int:thread_id>/assign")
+def assign(thread_id: int):
+    thread = _action(thread_id, "assign")
+    form = AssignForm()
+    form.assignee.choices = _members_choices(thread) or [("", "Personne")]
+
+    def operation():
+        assignee = db.session.get(User, int(form.assignee.data)) if form.assignee.data else None
+        services.assign_thread(thread, current_user, assignee, expected_version=form.expected_version)
+
+    return _run(thread, "assign_form", form, operation, "L'assignation est enregistrée.")
+
+
+@blueprint.post("/threads/<int:thread_id>/reclassify")
+def reclassify(thread_id: int):
+    thread = _action(thread_id, "reclassify")
+    form = ReclassifyForm()
+    return _run(
+        thread,
+        "reclassify_form",
+        form,
+        lambda: services.reclassify_thread(
+            thread,
+            current_user,
+            ThreadKind(form.kind.data),
+            form.quality_category.data or None,
+            expected_version=form.expected_version,
+        ),
+        "Le fil est reclassé.",
+    )
+
+
+def _simple_action(thread_id: int, action: str, operation, message: str):
+    thread = _action(thread_id, action)
+    form = ActionForm()
+    return _run(thread, "action_form", form, lambda: operation(thread, form), message)
+
+
+@blueprint.post("/threads/<int:thread_id>/vote")
+def vote(thread_id: int):
+    return _simple_action(
+        thread_id, "vote", lambda t, f: services.toggle_vote(t, current_user), "Votre soutien est enregistré."
+    )
+
+
+@blueprint.post("/threads/<int:thread_id>/follow")
+def follow(thread_id: int):
+    return _simple_action(thread_id, "follow", lambda t, f: services.toggle_follow(t, current_user), "C'est noté.")
+
+
+@blueprint.post("/threads/<int:thread_id>/withdraw")
+def withdraw(thread_id: int):
+    return _simple_action(
+        thread_id,
+        "withdraw",
+        lambda t, f: services.withdraw_thread(t, current_user, expected_version=f.expected_version),
+        "Votre fil est retiré.",
+    )
+
+
+@blueprint.post("/threads/<int:thread_id>/reopen")
+def reopen(thread_id: int):
+    return _simple_action(
+        thread_id,
+        "reopen",
+        lambda t, f: services.reopen_thread(t, current_user, expected_version=f.expected_version),
+        "Le fil est rouvert.",
+    )
+
+
+@blueprint.route("/threads/<int:thread_id>/messages/<int:message_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_message(thread_id: int, message_id: int):
+    thread = _load(thread_id)
+    message = db.session.get(Message, message_id)
+    if (
+        message is None
+        or message.thread_id != thread.id
+        or (message.internal and not can(current_user, "see_internal", thread))
+    ):
+        abort(404)
+    if not can_edit_message(current_user, message):
+        abort(403)
+    form = EditMessageForm(obj=message)
+    if form.validate_on_submit():
+        try:
+            services.edit_message(message, current_user, form.body.data)
+        except services.ThreadError as error:
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            flash("Votre message est modifié.", "success")
+            return redirect(url_for("threads.thread", thread_id=thread.id, _anchor=f"message-{message.id}"), code=303)
+    return render_template("threads/edit_message.html", thread=thread, message=message, form=form)
+
+
+# Inbox and triage --------------------------------------------------------------------------------------
+
+
+@blueprint.get("/inbox")
+@login_required
+def inbox():
+    organisations = organisation_ids(current_user)
+    producers = (
+        list(
+            db.session.scalars(
+                sa.select(Organisation)
+                .where(Organisation.id.in_(organisations), Organisation.is_producer)
+                .order_by(Organisation.name)
+            )
+        )
+        if organisations
+        else []
+    )
+    if not producers:
+        return render_template(
+            "threads/inbox.html", producers=[], counts={}, page=None, tab=None, tabs=queries.INBOX_TABS, regional=None
+        )
+    tab = request.args.get("onglet", "a-traiter")
+    if tab not in queries.INBOX_TABS:
+        tab = "a-traiter"
+    ids = {o.id for o in producers}
+    size = current_app.config["FEEDBACK_PAGE_SIZE"]
+    page = queries.inbox_threads(current_user, ids, tab, page_number(request.args.get("page")), size)
+    regions = [
+        o.territory_code
+        for o in producers
+        if o.kind in ("dreal", "drieat", "deal") and (o.territory_code or "").startswith("R")
+    ]
+    regional = queries.regional_threads(regions[0], current_user, 1, size) if regions else None
+    return render_template(
+        "threads/inbox.html",
+        producers=producers,
+        counts=queries.inbox_counts(current_user, ids),
+        page=page,
+        tab=tab,
+        tabs=queries.INBOX_TABS,
+        regional=regional,
+    )
+
+
+@blueprint.route("/triage", methods=["GET", "POST"])
+@login_required
+def triage():
+    if not current_user.is_curator:
+        abort(403)
+    form = RouteForm()
+    form.organisation.choices = list(catalogue_queries.producer_choices())
+    if request.method == "POST" and form.validate_on_submit():
+        thread = db.session.get(Thread, form.thread_id.data)
+        organisation = db.session.scalars(
+            sa.select(Organisation).where(Organisation.slug == form.organisation.data)
+        ).first()
+        if thread is None or organisation is None:
+            abort(404)
+        try:
+            services.route_thread(thread, current_user, organisation)
+        except services.ThreadError as error:
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(f"« {thread.title} » est adressé à {organisation.name}.", "success")
+        return redirect(url_for("threads.triage"), code=303)
+    page = queries.unrouted_threads(page_number(request.args.get("page")), current_app.config["FEEDBACK_PAGE_SIZE"])
+    producers = catalogue_queries.producer_choices()
+    return render_template("threads/triage.html", page=page, producers=producers, form=form)
