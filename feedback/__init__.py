@@ -88,8 +88,9 @@ def _register_commands(app: Flask) -> None:
     from feedback.accounts.cli import users
     from feedback.catalogue.cli import catalogue, reference
     from feedback.demo import demo
+    from feedback.threads.cli import threads
 
-    for group in (users, reference, catalogue, demo):
+    for group in (users, reference, catalogue, threads, demo):
         app.cli.add_command(group)
 
 

@@ -17,8 +17,10 @@ from feedback.catalogue.reference import load_reference
 from feedback.catalogue.services import import_catalogue
 from feedback.catalogue.sources import UnreadableFile
 from feedback.extensions import db
+from feedback.threads.udata import import_discussions
 
 SAMPLE = Path("catalogue") / "export-dataset-20260116-sample.csv"
+DISCUSSIONS = Path("catalogue") / "udata-api-discussions-example.json"
 # A real DDT of the sample, whose services-list entry gives its territory and address.
 DEMO_PRODUCER_DATAGOUV_ID = "58ad720388ee381d53318fb0"  # DDT Aisne
 
@@ -54,7 +56,8 @@ def demo():
 
 @demo.command(
     "load",
-    help="Charger les référentiels, l'échantillon réel du catalogue (905 jeux) et un compte par rôle. "
+    help="Charger les référentiels, l'échantillon réel du catalogue (905 jeux), l'exemple de discussions "
+    "data.gouv.fr et un compte par rôle. "
     "Les données existantes sont réutilisées ; les mots de passe des comptes de démonstration sont "
     "renouvelés et affichés à chaque lancement.",
 )
@@ -78,6 +81,9 @@ def load(sample: Path | None):
         click.echo(f"Catalogue de démonstration : {summary.line()}")
     else:
         click.echo("Catalogue déjà chargé : réutilisé.")
+    discussions = current_app.config["FEEDBACK_SHARED_DATA"] / DISCUSSIONS
+    if discussions.is_file():
+        click.echo(f"Discussions de démonstration : {import_discussions([discussions]).line()}")
     producer = db.session.scalars(
         sa.select(Organisation).where(Organisation.datagouv_id == DEMO_PRODUCER_DATAGOUV_ID)
     ).first()

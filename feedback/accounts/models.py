@@ -114,6 +114,9 @@ class User(UserMixin, db.Model):
     confirmed: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # data.gouv.fr user id of the placeholder accounts that imported discussions are signed with; such an
+    # account has no password and cannot log in.
+    datagouv_id: Mapped[str | None] = mapped_column(sa.String(24), unique=True)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user", cascade="all, delete-orphan")
 

@@ -77,14 +77,16 @@ def _check_body(body: str) -> str:
     return body
 
 
-def record_event(thread: Thread, actor: User | None, type: str, internal: bool = False, **payload) -> ThreadEvent:
+def record_event(
+    thread: Thread, actor: User | None, type: str, internal: bool = False, at: datetime | None = None, **payload
+) -> ThreadEvent:
     event = ThreadEvent(
         thread_id=thread.id,
         actor_id=actor.id if actor else None,
         type=type,
         payload=payload,
         internal=internal,
-        created_at=utcnow(),
+        created_at=at or utcnow(),
     )
     db.session.add(event)
     return event
@@ -111,7 +113,7 @@ def _reindex(thread: Thread, new_text: str, *, indexed: bool = True) -> None:
     THREAD_SEARCH.index(db.session, [thread.id])
 
 
-def _search_text(title: str, bodies: list[str]) -> str:
+def search_text_of(title: str, bodies: list[str]) -> str:
     return normalise(" ".join([title, *(plain_text(body)[:5000] for body in bodies)]))[:100_000]
 
 
@@ -203,8 +205,8 @@ def create_thread(author: User, new: NewThread, *, created_at: datetime | None =
         )
     )
     _follow(thread, author)
-    record_event(thread, author, "created", kind=kind.value, organisation_id=thread.organisation_id)
-    _reindex(thread, _search_text(title, [body]), indexed=False)
+    record_event(thread, author, "created", at=now, kind=kind.value, organisation_id=thread.organisation_id)
+    _reindex(thread, search_text_of(title, [body]), indexed=False)
     return thread
 
 
@@ -246,6 +248,7 @@ def post_message(
         author,
         "internal_note" if internal else "message",
         internal=internal,
+        at=now,
         message_id=message.id,
         official=as_organisation is not None,
     )
@@ -270,7 +273,7 @@ def _change(
     _set_status(thread, status, now)
     _touch(thread, now)
     record_event(
-        thread, actor, "status_changed", previous=previous, status=status.value, automatic=automatic, **payload
+        thread, actor, "status_changed", at=now, previous=previous, status=status.value, automatic=automatic, **payload
     )
 
 
@@ -508,7 +511,7 @@ def edit_message(message: Message, user: User, body: str) -> None:
             .where(Message.thread_id == thread.id, Message.internal.is_(False), Message.hidden_at.is_(None))
             .order_by(Message.created_at)
         ).all()
-        _reindex(thread, _search_text(thread.title, list(bodies)))
+        _reindex(thread, search_text_of(thread.title, list(bodies)))
 
 
 def route_thread(thread: Thread, actor: User, organisation: Organisation) -> None:

@@ -1,0 +1,44 @@
+"""`flask --app wsgi threads …`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+
+from feedback.extensions import db
+from feedback.threads.udata import UnreadableDiscussions, import_discussions
+
+MAX_LISTED = 50
+
+
+@click.group(help="Les fils de discussion.")
+def threads():
+    pass
+
+
+@threads.command(
+    "import-udata",
+    help="Importer des discussions de data.gouv.fr (pages JSON de GET /api/1/discussions/ : une page ou une "
+    "liste de pages par fichier). Chacune devient une question sur son jeu de données ; celles déjà importées "
+    "sont laissées telles quelles ; un fichier illisible arrête tout sans rien modifier.",
+)
+@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def import_udata(paths: tuple[Path, ...]):
+    try:
+        with click.progressbar(paths, label="Import des discussions", show_pos=True) as files:
+            summary = import_discussions(list(files))
+    except UnreadableDiscussions as error:
+        db.session.rollback()
+        raise click.ClickException(f"{error}. Rien n'a été importé.") from None
+    db.session.commit()
+    for udata_id, dataset_id in summary.unknown_datasets[:MAX_LISTED]:
+        click.echo(f"Non importée — discussion {udata_id} : jeu de données {dataset_id} absent du catalogue", err=True)
+    for where, reason in summary.rejected[:MAX_LISTED]:
+        click.echo(f"Rejetée — {where} : {reason}", err=True)
+    hidden = len(summary.unknown_datasets) + len(summary.rejected) - 2 * MAX_LISTED
+    if hidden > 0:
+        click.echo(f"… et {hidden} autre(s)", err=True)
+    click.echo(f"Discussions : {summary.line()}")

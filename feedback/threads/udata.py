@@ -1,0 +1,226 @@
+"""Import of existing data.gouv.fr discussions (udata `GET /api/1/discussions/` pages).
+
+Each discussion on a dataset of the catalogue becomes a `question` thread on it, with its messages, dates
+and authors. Authors get placeholder accounts keyed by their data.gouv.fr id, which cannot log in; a
+message posted for an organisation counts as the producer's answer. Closed discussions become `resolved`
+at their closing date. A discussion already imported (same udata id) is left as it is.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from feedback.accounts.models import Organisation, User
+from feedback.catalogue.models import Dataset
+from feedback.catalogue.sources import RejectedRow, parse_datetime
+from feedback.extensions import db
+from feedback.markdown import render_markdown
+from feedback.threads.models import THREAD_SEARCH, Message, Subscription, Thread, ThreadKind, ThreadStatus, Visibility
+from feedback.threads.services import initial_due_at, record_event, search_text_of
+
+
+class UnreadableDiscussions(Exception):
+    """The file cannot be read as udata discussion pages; the message says why, in French."""
+
+
+@dataclass
+class DiscussionImportSummary:
+    imported: int = 0
+    already: int = 0
+    messages: int = 0
+    unknown_datasets: list[tuple[str, str]] = field(default_factory=list)  # (discussion id, dataset id)
+    rejected: list[tuple[str, str]] = field(default_factory=list)  # (discussion id or position, reason)
+
+    def line(self) -> str:
+        return (
+            f"{self.imported} discussion(s) importée(s) ({self.messages} message(s)), {self.already} déjà présente(s), "
+            f"{len(self.unknown_datasets)} sur un jeu de données absent du catalogue, {len(self.rejected)} rejetée(s)"
+        )
+
+
+def read_discussion_pages(path: Path) -> list[dict]:
+    """The discussions of a file holding one udata page `{data: [...]}` or a list of pages."""
+    path = Path(path)
+    if not path.is_file():
+        raise UnreadableDiscussions(f"{path} : fichier introuvable")
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise UnreadableDiscussions(f"{path} : ce n'est pas un fichier texte UTF-8") from None
+    except json.JSONDecodeError as exc:
+        raise UnreadableDiscussions(
+            f"{path} : JSON illisible (ligne {exc.lineno}, colonne {exc.colno} : {exc.msg})"
+        ) from None
+    pages = document if isinstance(document, list) else [document]
+    discussions = []
+    for number, page in enumerate(pages, start=1):
+        if not isinstance(page, dict) or not isinstance(page.get("data"), list):
+            raise UnreadableDiscussions(
+                f"{path} : la page {number} n'est pas une page de discussions udata (un objet avec une liste « data »)"
+            )
+        discussions.extend(page["data"])
+    return discussions
+
+
+def _name(person: dict | None) -> str:
+    if not person:
+        return "Utilisateur de data.gouv.fr"
+    name = f"{person.get('first_name') or ''} {person.get('last_name') or ''}".strip()
+    return name or person.get("slug") or "Utilisateur de data.gouv.fr"
+
+
+class DiscussionImport:
+    def __init__(self):
+        self.summary = DiscussionImportSummary()
+        self.users: dict[str, User] = {}
+        self.organisations = {
+            o.datagouv_id: o
+            for o in db.session.scalars(sa.select(Organisation).where(Organisation.datagouv_id.isnot(None)))
+        }
+
+    def placeholder(self, person: dict | None) -> User:
+        """The account standing for a data.gouv.fr user: no password, inactive, an address that cannot receive."""
+        key = str((person or {}).get("id") or "anonyme")[:24].lower()
+        user = self.users.get(key)
+        if user is None:
+            user = db.session.scalars(sa.select(User).where(User.datagouv_id == key)).first()
+        if user is None:
+            user = User(
+                email=f"{key}@utilisateurs.data.gouv.invalid",
+                name=_name(person)[:120],
+                password_hash=None,
+                active=False,
+                confirmed=False,
+                datagouv_id=key,
+                employer_name="",
+            )
+            db.session.add(user)
+            db.session.flush()
+        self.users[key] = user
+        return user
+
+    def import_discussion(self, item, position: str) -> None:
+        if not isinstance(item, dict) or not item.get("id"):
+            self.summary.rejected.append((position, "discussion sans identifiant"))
+            return
+        udata_id = str(item["id"])[:24]
+        if db.session.scalar(sa.select(Thread.id).where(Thread.udata_id == udata_id)) is not None:
+            self.summary.already += 1
+            return
+        subject = item.get("subject") or {}
+        dataset_id = str(subject.get("id") or "").lower()
+        dataset = None
+        if (subject.get("class") or "Dataset") == "Dataset" and dataset_id:
+            dataset = db.session.scalars(sa.select(Dataset).where(Dataset.catalogue_id == dataset_id)).first()
+        if dataset is None:
+            self.summary.unknown_datasets.append((udata_id, dataset_id or "?"))
+            return
+        posts = item.get("discussion") or []
+        try:
+            created_at = parse_datetime(item.get("created"), "created")
+            closed_at = parse_datetime(item.get("closed"), "closed")
+            dated = [
+                (post, parse_datetime(post.get("posted_on"), "posted_on")) for post in posts if isinstance(post, dict)
+            ]
+        except RejectedRow as error:
+            self.summary.rejected.append((udata_id, str(error)))
+            return
+        if created_at is None or not dated or not any((post.get("content") or "").strip() for post, _ in dated):
+            self.summary.rejected.append((udata_id, "discussion sans date ou sans message"))
+            return
+        author = self.placeholder(item.get("user"))
+        title = (item.get("title") or "").strip()[:200] or "Discussion importée de data.gouv.fr"
+        thread = Thread(
+            kind=ThreadKind.QUESTION.value,
+            title=title,
+            status=ThreadStatus.NEW.value,
+            is_open=True,
+            visibility=Visibility.PUBLIC.value,
+            author_id=author.id,
+            dataset_id=dataset.id,
+            organisation_id=dataset.organisation_id,
+            created_at=created_at,
+            last_activity_at=created_at,
+            due_at=initial_due_at(ThreadKind.QUESTION, created_at) if dataset.organisation_id else None,
+            udata_id=udata_id,
+            search_text="",
+        )
+        db.session.add(thread)
+        db.session.flush()
+        record_event(
+            thread,
+            author,
+            "created",
+            kind=ThreadKind.QUESTION.value,
+            organisation_id=thread.organisation_id,
+            imported_from="data.gouv.fr",
+            at=created_at,
+        )
+        bodies = []
+        for post, posted_on in dated:
+            content = (post.get("content") or "").strip()
+            if not content:
+                continue
+            poster = self.placeholder(post.get("posted_by"))
+            organisation = self.organisations.get(
+                str((post.get("posted_by_organization") or {}).get("id") or "").lower()
+            )
+            posted_on = posted_on or created_at
+            db.session.add(
+                Message(
+                    thread_id=thread.id,
+                    author_id=poster.id,
+                    body=content,
+                    body_html=str(render_markdown(content)),
+                    as_organisation_id=organisation.id if organisation else None,
+                    created_at=posted_on,
+                )
+            )
+            thread.messages_count += 1
+            thread.public_messages_count += 1
+            thread.last_activity_at = max(thread.last_activity_at, posted_on)
+            if (
+                organisation is not None
+                and organisation.id == thread.organisation_id
+                and thread.first_response_at is None
+            ):
+                thread.first_response_at = posted_on
+            bodies.append(content)
+            self.summary.messages += 1
+        if closed_at is not None:
+            thread.status = ThreadStatus.RESOLVED.value
+            thread.is_open = False
+            thread.closed_at = closed_at
+            closer = self.placeholder(item.get("closed_by")) if item.get("closed_by") else None
+            record_event(
+                thread,
+                closer,
+                "status_changed",
+                at=closed_at,
+                previous=ThreadStatus.NEW.value,
+                status=ThreadStatus.RESOLVED.value,
+                automatic=False,
+                imported_from="data.gouv.fr",
+            )
+        elif thread.first_response_at is not None:
+            thread.status = ThreadStatus.ACKNOWLEDGED.value
+        db.session.add(Subscription(thread_id=thread.id, user_id=author.id))
+        thread.followers_count = 1
+        thread.search_text = search_text_of(title, bodies)
+        db.session.flush()
+        THREAD_SEARCH.index(db.session, [thread.id])
+        self.summary.imported += 1
+
+
+def import_discussions(paths: list[Path]) -> DiscussionImportSummary:
+    """Import every file; raises UnreadableDiscussions (nothing to keep) if one cannot be read."""
+    run = DiscussionImport()
+    for path in paths:
+        for number, item in enumerate(read_discussion_pages(path), start=1):
+            run.import_discussion(item, f"{Path(path).name}, discussion {number}")
+    db.session.flush()
+    return run.summary
