@@ -177,6 +177,7 @@ class ServiceRecord:
     phone: str | None
     website: str | None
     datagouv_id: str | None
+    contact_page: str | None = None  # some services give a contact form instead of an address
 
 
 def service_territory_code(value: str) -> str | None:
@@ -199,11 +200,14 @@ def read_services(directory: Path | None = None) -> dict[str, ServiceRecord]:
     for row in rows:
         if not row["datagouv_org_id"]:
             continue
+        contact = row["email"].strip()
+        is_address = "@" in contact and "://" not in contact
         services[row["datagouv_org_id"]] = ServiceRecord(
             label=row["title"],
             full_name=row["label"],
             territory_code=service_territory_code(row["territoire"]),
-            email=row["email"] or None,
+            email=contact if is_address else None,
+            contact_page=contact if contact.startswith(("http://", "https://")) else None,
             phone=row.get("telephone") or None,
             website=row.get("site_internet") or None,
             datagouv_id=row["datagouv_org_id"],

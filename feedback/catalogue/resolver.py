@@ -2,8 +2,8 @@
 
 Accepted: a data.gouv.fr id (24 hex), a slug, a data.gouv.fr URL (`https://www.data.gouv.fr/fr/datasets/
 <slug-or-id>/`, with or without `/fr`, or its API URL), an Ecosphères URL (`https://ecologie.data.gouv.fr/
-datasets/<id-or-slug>`), a Géo-IDE record id (`fr-120066022-jdd-<uuid>`) or any Géo-IDE URL that holds one
-(the catalogue's `#/metadata/<record id>`).
+datasets/<id-or-slug>`), a Géo-IDE record id (`fr-120066022-jdd-<uuid>`, or `-ldd-` for a series) or any
+Géo-IDE URL that holds one (the catalogue's `#/metadata/<record id>`).
 """
 
 from __future__ import annotations
@@ -87,6 +87,7 @@ def find_dataset(identifier: Identifier) -> Dataset | None:
         "slug": Dataset.slug,
         "geoide_record_id": Dataset.geoide_record_id,
     }[identifier.kind]
-    return db.session.scalars(
-        sa.select(Dataset).where(column == identifier.value).order_by(Dataset.id).limit(1)
-    ).first()
+    # A Géo-IDE record (or a slug) harvested twice: the live dataset comes before the archived one.
+    statement = sa.select(Dataset).where(column == identifier.value)
+    statement = statement.order_by(Dataset.archived_at.is_not(None), Dataset.id).limit(1)
+    return db.session.scalars(statement).first()

@@ -125,11 +125,11 @@ class CatalogueImport:
     # Organisations ---------------------------------------------------------------------------------
 
     def _territory_from_name(self, name: str, kind: OrganisationKind) -> str | None:
-        """A département (or, for a regional service, a région) named in an organisation's name."""
+        """A département (or, for a regional service — DREAL, DRIEAT, the overseas DEAL —, a région) named in an
+        organisation's name."""
         normalised = normalise(name).replace("’", "'")
-        candidates = (
-            self.region_names if kind in (OrganisationKind.DREAL, OrganisationKind.DRIEAT) else self.departement_names
-        )
+        regional = (OrganisationKind.DREAL, OrganisationKind.DRIEAT, OrganisationKind.DEAL)
+        candidates = self.region_names if kind in regional else self.departement_names
         for territory_name, code in candidates:
             if territory_name in normalised:
                 return code
@@ -156,7 +156,7 @@ class CatalogueImport:
                 organisation.full_name = service.full_name
                 organisation.email = service.email
                 organisation.phone = service.phone
-                organisation.website = service.website
+                organisation.website = service.website or service.contact_page
             db.session.add(organisation)
             db.session.flush()
             self.organisations[record.organisation_id] = organisation
@@ -214,37 +214,36 @@ class CatalogueImport:
         return themes, territories & self.territory_codes
 
     def import_batch(self, source: str, batch: list[SourceRow]) -> None:
-        rows: list[SourceRow] = []
-        for row in batch:
+        ids = [row.catalogue_id for row in batch if row.catalogue_id]
+        existing = (
+            {
+                catalogue_id: (dataset_id, digest)
+                for catalogue_id, dataset_id, digest in db.session.execute(
+                    sa.select(Dataset.catalogue_id, Dataset.id, Dataset.content_hash).where(
+                        Dataset.catalogue_id.in_(ids)
+                    )
+                )
+            }
+            if ids
+            else {}
+        )
+        records: list[DatasetRecord] = []
+        for row in batch:  # in file order, so that rejections are listed as the file reads
             first = self.seen.get(row.catalogue_id) if row.catalogue_id else None
             if first:
                 self.summary.rejected.append(
                     Rejection(source, row.where, f"identifiant {row.catalogue_id} en double (déjà lu : {first})")
                 )
                 continue
-            if row.catalogue_id:
-                self.seen[row.catalogue_id] = f"{source}, {row.where}"
-            rows.append(row)
-        if not rows:
-            return
-
-        existing = {
-            catalogue_id: (dataset_id, digest)
-            for catalogue_id, dataset_id, digest in db.session.execute(
-                sa.select(Dataset.catalogue_id, Dataset.id, Dataset.content_hash).where(
-                    Dataset.catalogue_id.in_([row.catalogue_id for row in rows if row.catalogue_id])
-                )
-            )
-        }
-        records: list[DatasetRecord] = []
-        for row in rows:
             known = existing.get(row.catalogue_id)
             if known and known[1] == row.digest:
                 self.summary.unchanged += 1
             elif row.error:  # builds the record: only rows that are new or changed are read further
                 self.summary.rejected.append(Rejection(source, row.where, row.error))
+                continue
             else:
                 records.append(row.record)
+            self.seen[row.catalogue_id] = f"{source}, {row.where}"
         now = utcnow()
         to_insert, to_update, links = [], [], {}
         for record in records:

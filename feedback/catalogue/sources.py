@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-GEOIDE_RECORD_ID = re.compile(r"fr-120066022-jdd-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
+# Géo-IDE metadata records: a dataset ("jdd", jeu de données) or a dataset series ("ldd", lot de données).
+GEOIDE_RECORD_ID = re.compile(r"fr-120066022-[jl]dd-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 CATALOGUE_ID = re.compile(r"^[0-9a-f]{24}$")
 REQUIRED_CSV_COLUMNS = {"id", "title"}
 
@@ -309,7 +310,7 @@ def read_source(path: Path, on_read: Callable[[int], None] | None = None) -> Ite
         try:
             if binary.peek(2)[:2] == b"\x1f\x8b":
                 binary = gzip.GzipFile(fileobj=binary)  # type: ignore[assignment]
-            head = binary.peek(64)[:64].lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+            head = binary.peek(4096)[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
             text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
             if head in (b"{", b"["):
                 yield from _read_udata_json(path, text.read())
@@ -317,8 +318,8 @@ def read_source(path: Path, on_read: Callable[[int], None] | None = None) -> Ite
                 yield from _read_export_csv(path, text)
             else:
                 raise UnreadableFile(f"{path} : fichier vide")
-        except (EOFError, OSError, zlib.error) as exc:
-            raise UnreadableFile(f"{path} : fichier compressé tronqué ou illisible ({exc})") from None
+        except (EOFError, OSError, zlib.error):
+            raise UnreadableFile(f"{path} : fichier compressé tronqué ou illisible") from None
         except UnicodeDecodeError:
             raise UnreadableFile(f"{path} : ce n'est ni un CSV ni un JSON en UTF-8") from None
         except csv.Error as exc:
@@ -328,6 +329,8 @@ def read_source(path: Path, on_read: Callable[[int], None] | None = None) -> Ite
 def _read_export_csv(path: Path, text: io.TextIOWrapper) -> Iterator[SourceRow]:
     reader = csv.reader(text, delimiter=";", quotechar='"')
     header = next(reader, None)
+    while header == []:  # blank lines before the header
+        header = next(reader, None)
     if not header or not set(header) >= REQUIRED_CSV_COLUMNS:
         hint = " (le séparateur attendu est « ; »)" if header and len(header) == 1 else ""
         raise UnreadableFile(
@@ -362,7 +365,7 @@ def _read_udata_json(path: Path, content: str) -> Iterator[SourceRow]:
     try:
         document = json.loads(content)
     except json.JSONDecodeError as exc:
-        raise UnreadableFile(f"{path} : JSON illisible (ligne {exc.lineno}, colonne {exc.colno} : {exc.msg})") from None
+        raise UnreadableFile(f"{path} : JSON illisible (erreur ligne {exc.lineno}, colonne {exc.colno})") from None
     items = list(_udata_items(path, document))
     for number, item in enumerate(items, start=1):
         where = f"élément {number}"
