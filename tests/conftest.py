@@ -12,12 +12,14 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask import g
 from flask_migrate import upgrade
 
 from feedback import create_app
-from feedback.catalogue.models import DATASET_SEARCH, Territory, Theme
+from feedback.catalogue.models import Territory, Theme
 from feedback.catalogue.reference import load_reference
 from feedback.extensions import db as _db
+from feedback.models import SEARCH_INDEXES
 
 from . import factories
 
@@ -53,6 +55,13 @@ def make_app(tmp_path_factory, **overrides):
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     app = make_app(tmp_path_factory)
+
+    @app.teardown_request
+    def forget_logged_in_user(exception=None):
+        # The `db` fixture keeps one app context for the whole test, which every request of the test client
+        # reuses: without this, Flask-Login's cached user would outlive the request as it never does in use.
+        g.pop("_login_user", None)
+
     with app.app_context():
         if _db.engine.dialect.name == "postgresql":
             with _db.engine.begin() as connection:
@@ -74,7 +83,8 @@ def db(app):
 
 def _empty_tables() -> None:
     if _db.engine.dialect.name == "sqlite":
-        _db.session.execute(sa.text(f"INSERT INTO {DATASET_SEARCH.fts_table}({DATASET_SEARCH.fts_table}) VALUES ('delete-all')"))
+        for index in SEARCH_INDEXES:
+            _db.session.execute(sa.text(f"INSERT INTO {index.fts_table}({index.fts_table}) VALUES ('delete-all')"))
     for table in reversed(_db.metadata.sorted_tables):
         if table.name not in KEPT_TABLES:
             _db.session.execute(table.delete())

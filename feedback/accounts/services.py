@@ -154,6 +154,6 @@ def organisation_members(organisation: Organisation) -> list[Membership]:
             .where(Membership.organisation_id == organisation.id)
             .join(Membership.user)
             .options(contains_eager(Membership.user))
-            .order_by(Membership.role.desc(), User.name)
+            .order_by(Membership.role, User.name)  # "coordinator" before "member"
         )
     )
