@@ -190,7 +190,13 @@ def thread_timeline(thread: Thread, include_internal: bool) -> list[tuple[str, o
         messages = messages.where(Message.internal.is_(False))
         events = events.where(ThreadEvent.internal.is_(False))
     items = [("message", m) for m in db.session.scalars(messages)] + [("event", e) for e in db.session.scalars(events)]
-    items.sort(key=lambda item: (item[1].created_at, 0 if item[0] == "message" else 1, item[1].id))
+    # At the same instant: the opening first, then the message, then what it caused (status changes…).
+    def order(item):
+        kind, row = item
+        rank = 0 if kind == "event" and row.type == "created" else 1 if kind == "message" else 2
+        return (row.created_at, rank, row.id)
+
+    items.sort(key=order)
     return items
 
 
