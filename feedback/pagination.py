@@ -66,7 +66,8 @@ def paginate(statement, order_by: list, number: int, size: int) -> Page:
     """Run `statement` (a select of one entity) for one page: one count query, one page query.
 
     A page number past the end shows the last page."""
-    counted = statement.with_only_columns(sa.literal_column("1")).order_by(None).subquery()
+    # maintain_column_froms: a statement whose WHERE names no table (a curator sees everything) keeps its FROM.
+    counted = statement.with_only_columns(sa.literal_column("1"), maintain_column_froms=True).order_by(None).subquery()
     total = db.session.scalar(sa.select(sa.func.count()).select_from(counted))
     number = min(number, max(1, -(-total // size)))
     items = list(db.session.scalars(statement.order_by(*order_by).limit(size).offset((number - 1) * size)).unique())

@@ -190,6 +190,7 @@ def thread_timeline(thread: Thread, include_internal: bool) -> list[tuple[str, o
         messages = messages.where(Message.internal.is_(False))
         events = events.where(ThreadEvent.internal.is_(False))
     items = [("message", m) for m in db.session.scalars(messages)] + [("event", e) for e in db.session.scalars(events)]
+
     # At the same instant: the opening first, then the message, then what it caused (status changes…).
     def order(item):
         kind, row = item

@@ -242,7 +242,8 @@ def post_message(
     db.session.add(message)
     db.session.flush()
     thread.messages_count += 1
-    _touch(thread, now)
+    if not internal:  # lists show the last activity: an internal note must not show through it
+        _touch(thread, now)
     record_event(
         thread,
         author,
@@ -327,6 +328,9 @@ def _mark_duplicate(thread: Thread, original: Thread | None) -> None:
         raise ThreadError("Indiquez le fil d'origine dont celui-ci est le doublon.", "duplicate_of")
     if original.id == thread.id:
         raise ThreadError("Un fil ne peut pas être le doublon de lui-même.", "duplicate_of")
+    if original.visibility == Visibility.RESTRICTED and thread.visibility != Visibility.RESTRICTED:
+        # Its supporters and followers would move to a thread they may not see.
+        raise ThreadError("Un fil public ne peut pas être le doublon d'une demande restreinte.", "duplicate_of")
     root = original
     while root.duplicate_of_id is not None:
         if root.duplicate_of_id == thread.id:
@@ -356,6 +360,7 @@ def reopen_thread(thread: Thread, actor: User, *, expected_version: int | None =
     status = ThreadStatus.ACKNOWLEDGED if thread.first_response_at else ThreadStatus.NEW
     thread.decline_reason = None
     thread.duplicate_of_id = None
+    thread.resolution_dataset_id = None
     _change(thread, actor, status, utcnow(), reopened=True)
 
 
@@ -405,7 +410,7 @@ def extend_deadline(thread: Thread, actor: User, motive: str, *, expected_versio
     if not motive:
         raise ThreadError("Le motif de la prolongation est obligatoire : il est envoyé au demandeur.", "motive")
     now = utcnow()
-    if now > thread.due_at:
+    if now > deadlines.legal_due_at(thread.created_at):  # R124-1: within the month after receipt
         raise ThreadError("Le délai d'un mois est dépassé : il ne peut plus être prolongé.", "motive")
     previous = thread.due_at
     thread.due_at = deadlines.legal_due_at(thread.created_at, extended=True)
@@ -460,6 +465,10 @@ def reclassify_thread(
     if kind.value == thread.kind and quality_category == thread.quality_category:
         raise ThreadError("Rien n'a changé.", "kind")
     previous = {"kind": thread.kind, "quality_category": thread.quality_category}
+    if (kind == ThreadKind.DATA_REQUEST) != (thread.kind == ThreadKind.DATA_REQUEST) and thread.organisation_id:
+        # A data request is due one month after receipt (R124-1); the other kinds have a working-days target.
+        thread.due_at = initial_due_at(kind, thread.created_at)
+        thread.deadline_extended = False
     thread.kind = kind.value
     thread.quality_category = quality_category
     record_event(thread, actor, "reclassified", previous=previous, kind=kind.value, quality_category=quality_category)
