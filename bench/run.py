@@ -1,0 +1,660 @@
+"""Benchmark of the catalogue: import of the real export, and the catalogue pages at 60,000 datasets.
+
+Run from the project root: `.venv/bin/python bench/run.py` (or `make bench`). No network is used.
+See bench/README.md for what is measured and how to read the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import io
+import math
+import multiprocessing
+import os
+import platform
+import resource
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode
+
+import catalogue as generated  # bench/catalogue.py: the script's folder comes first on sys.path
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from feedback import create_app
+from feedback.accounts.models import Organisation
+from feedback.catalogue import queries
+from feedback.catalogue.models import DATASET_SEARCH, Dataset, Theme, ThemeScheme, dataset_territory, dataset_theme
+from feedback.catalogue.reference import load_reference
+from feedback.catalogue.services import import_catalogue
+from feedback.extensions import db
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = ROOT / "bench" / ".data"
+DEFAULT_EXPORT = Path("../shared/data/catalogue/export-dataset-20260116-ddt-dreal-geoide.csv.gz")
+
+SEARCH_WORD = "zone"
+DEEP_PAGE = 2000
+WARMUPS = 3
+WARMUP_BUDGET_S = 2.0  # no further warm-up once this is spent (a slow URL is not slow for lack of warming)
+URL_BUDGET_S = 15.0  # timed requests stop once this is spent and MIN_SAMPLES are taken
+MIN_SAMPLES = 5
+TARGET_IMPORT_RATIO = 2.0
+TARGET_REIMPORT_RATIO = 1.0
+TARGET_MEMORY_MB = 500
+TARGET_MEDIAN_MS = 50.0
+
+
+# Helpers -------------------------------------------------------------------------------------------------
+
+
+def say(message: str) -> None:
+    print(f"  … {message}", flush=True)
+
+
+def verdict(ok: bool) -> str:
+    return "OK" if ok else "MISSED"
+
+
+def table(headers: list[str], rows: list[list[str]], right: set[int] | None = None) -> str:
+    """A plain-text table; columns listed in `right` are right-aligned."""
+    right = right or set()
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=True)]
+
+    def line(cells):
+        return "  ".join(
+            str(c).rjust(w) if i in right else str(c).ljust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([line(headers), rule, *(line(r) for r in rows)])
+
+
+def number(value: int) -> str:
+    return f"{value:,}"
+
+
+def load_average() -> str:
+    try:
+        return " / ".join(f"{value:.2f}" for value in os.getloadavg())
+    except OSError:
+        return "unknown"
+
+
+def app_config(workdir: Path, database: Path) -> dict:
+    return {
+        "INSTANCE_PATH": str(workdir / "instance"),
+        "SECRET_KEY": "bench-secret-key",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
+        "RATELIMIT_ENABLED": False,
+        "WTF_CSRF_ENABLED": False,
+        "SERVER_NAME": None,
+    }
+
+
+def open_export_text(path: Path):
+    with path.open("rb") as raw:
+        gzipped = raw.read(2) == b"\x1f\x8b"
+    if gzipped:
+        import gzip
+
+        return gzip.open(path, "rt", encoding="utf-8-sig", newline="")
+    return path.open(encoding="utf-8-sig", newline="")
+
+
+# 1. Import, in a child process -----------------------------------------------------------------------------
+
+
+def _import_in_child(config: dict, export: str, sender) -> None:
+    """Runs in a spawned process: the real import service, timed, then the process's own peak RSS."""
+    app = create_app(config)
+    with app.app_context():
+        before_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        start = time.perf_counter()
+        summary = import_catalogue([Path(export)])
+        db.session.commit()
+        seconds = time.perf_counter() - start
+    sender.send(
+        {
+            "seconds": seconds,
+            "created": summary.created,
+            "updated": summary.updated,
+            "unchanged": summary.unchanged,
+            "rejected": len(summary.rejected),
+            "organisations": summary.organisations_created,
+            "line": summary.line(),
+            "self_before_kb": before_kb,
+            "self_peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        }
+    )
+    sender.close()
+
+
+@dataclass
+class ImportRun:
+    seconds: float
+    created: int
+    updated: int
+    unchanged: int
+    rejected: int
+    organisations: int
+    line: str
+    self_before_kb: int
+    self_peak_kb: int
+    children_peak_kb: int  # resource.getrusage(RUSAGE_CHILDREN).ru_maxrss once the child is reaped
+
+
+def import_in_child(config: dict, export: Path) -> ImportRun:
+    context = multiprocessing.get_context("spawn")  # a fresh interpreter: nothing inherited from this one
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(target=_import_in_child, args=(config, str(export), sender))
+    process.start()
+    sender.close()
+    try:
+        result = receiver.recv()
+    except EOFError:
+        process.join()
+        raise SystemExit(f"the import process failed (exit code {process.exitcode})") from None
+    process.join()
+    if process.exitcode != 0:
+        raise SystemExit(f"the import process failed (exit code {process.exitcode})")
+    children_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return ImportRun(**result, children_peak_kb=children_peak)
+
+
+# 2. Raw baseline ------------------------------------------------------------------------------------------
+
+
+def raw_baseline(export: Path, database: Path) -> tuple[float, int]:
+    """csv + sqlite3: every row into a plain table of TEXT columns, one executemany, one commit."""
+    start = time.perf_counter()
+    with open_export_text(export) as handle:
+        reader = csv.reader(handle, delimiter=";")
+        header = next(reader)
+        connection = sqlite3.connect(database)
+        columns = ", ".join('"{}" TEXT'.format(name.replace('"', '""')) for name in header)
+        connection.execute(f"CREATE TABLE export ({columns})")
+        connection.executemany(f"INSERT INTO export VALUES ({', '.join('?' * len(header))})", reader)
+        connection.commit()
+    seconds = time.perf_counter() - start
+    rows = connection.execute("SELECT count(*) FROM export").fetchone()[0]
+    connection.close()
+    return seconds, rows
+
+
+# 3. Requests ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Endpoint:
+    label: str
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+    filters: queries.DatasetFilters | None = None  # for the list pages: to report how many results
+    page: int = 1
+
+
+@dataclass
+class Measure:
+    median_ms: float
+    p95_ms: float
+    queries: list[int]
+    results: int | None
+    served_page: int | None
+    size_kb: float
+    samples: int
+
+
+class QueryCounter:
+    """Counts the SQL statements the engine sends (an executemany counts as one)."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.count = 0
+
+    def on_execute(self, *args, **kwargs) -> None:
+        self.count += 1
+
+    def __enter__(self) -> QueryCounter:
+        sa.event.listen(self.engine, "before_cursor_execute", self.on_execute)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        sa.event.remove(self.engine, "before_cursor_execute", self.on_execute)
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
+
+
+def choose_endpoints(app) -> tuple[list[Endpoint], dict[str, str]]:
+    """The URLs measured, chosen once on the real catalogue and reused at every size."""
+    with app.app_context():
+        count = sa.func.count(Dataset.id)
+        producer = db.session.execute(
+            sa.select(Organisation.slug, Organisation.name, count)
+            .join(Dataset, Dataset.organisation_id == Organisation.id)
+            .where(Dataset.archived_at.is_(None))
+            .group_by(Organisation.id)
+            .order_by(count.desc(), Organisation.slug)
+            .limit(1)
+        ).one()
+        themes = db.session.execute(
+            sa.select(Theme.code, Theme.label, sa.func.count())
+            .join(dataset_theme, dataset_theme.c.theme_id == Theme.id)
+            .join(Dataset, Dataset.id == dataset_theme.c.dataset_id)
+            .join(Organisation, Organisation.id == Dataset.organisation_id)
+            .where(Theme.scheme == ThemeScheme.INSPIRE, Organisation.slug == producer.slug)
+            .group_by(Theme.id)
+            .order_by(sa.func.count().desc(), Theme.code)
+        ).all()
+        theme = themes[0] if themes else None
+        for candidate in themes:
+            filters = queries.DatasetFilters(q=SEARCH_WORD, producer=producer.slug, theme=candidate.code)
+            if queries.search_datasets(filters, 1, 20).total:
+                theme = candidate
+                break
+        lengths = sorted(len(d) for d in db.session.scalars(sa.select(Dataset.description)))
+        median_length = lengths[len(lengths) // 2]
+        dataset = db.session.execute(
+            sa.select(Dataset.catalogue_id, Dataset.title, sa.func.length(Dataset.description))
+            .where(
+                sa.exists().where(dataset_theme.c.dataset_id == Dataset.id),
+                sa.exists().where(dataset_territory.c.dataset_id == Dataset.id),
+                Dataset.archived_at.is_(None),
+            )
+            .order_by(sa.func.abs(sa.func.length(Dataset.description) - median_length), Dataset.id)
+            .limit(1)
+        ).one()
+
+    theme_code = theme.code if theme else ""
+    search = queries.DatasetFilters(q=SEARCH_WORD)
+    filtered = queries.DatasetFilters(q=SEARCH_WORD, producer=producer.slug, theme=theme_code)
+    endpoints = [
+        Endpoint("list, page 1", "/datasets", filters=queries.DatasetFilters()),
+        Endpoint(f"search « {SEARCH_WORD} »", "/datasets?" + urlencode({"q": SEARCH_WORD}), filters=search),
+        Endpoint(
+            "search + producer + theme",
+            "/datasets?" + urlencode({"q": SEARCH_WORD, "producteur": producer.slug, "theme": theme_code}),
+            filters=filtered,
+        ),
+        Endpoint(
+            f"list, page {DEEP_PAGE}",
+            "/datasets?" + urlencode({"page": DEEP_PAGE}),
+            filters=queries.DatasetFilters(),
+            page=DEEP_PAGE,
+        ),
+        Endpoint(
+            "search, htmx fragment",
+            "/datasets?" + urlencode({"q": SEARCH_WORD}),
+            headers={"HX-Request": "true"},
+            filters=search,
+        ),
+        Endpoint("dataset page", f"/datasets/{dataset.catalogue_id}"),
+        Endpoint("organisation page", f"/organisations/{producer.slug}"),
+    ]
+    chosen = {
+        "search word": SEARCH_WORD,
+        "producer": f"{producer.slug} ({producer.name}, {number(producer[2])} current datasets)",
+        "theme": f"{theme_code} ({theme.label})" if theme else "(none)",
+        "dataset": f"{dataset.catalogue_id} ({dataset.title[:60]}, description {number(dataset[2])} chars)",
+    }
+    return endpoints, chosen
+
+
+def measure_requests(app, endpoints: list[Endpoint], requests: int) -> dict[str, Measure]:
+    with app.app_context():
+        engine = db.engine
+        size = app.config["FEEDBACK_PAGE_SIZE"]
+        results = {}
+        for endpoint in endpoints:
+            if endpoint.filters is not None:
+                found = queries.search_datasets(endpoint.filters, endpoint.page, size)
+                results[endpoint.label] = (found.total, found.number)
+                db.session.rollback()
+    client = app.test_client()
+    measures = {}
+    with QueryCounter(engine) as counter:
+        for endpoint in endpoints:
+            start = time.perf_counter()
+            measure = measures[endpoint.label] = _measure_one(client, counter, endpoint, requests, results)
+            say(
+                f"  {endpoint.label}: median {measure.median_ms:.1f} ms "
+                f"over {measure.samples} requests ({time.perf_counter() - start:.1f} s with the warm-ups)"
+            )
+    return measures
+
+
+def _measure_one(client, counter: QueryCounter, endpoint: Endpoint, requests: int, results: dict) -> Measure:
+    """Warm-ups, then up to `requests` timed requests; a URL slower than the budget gets fewer (at least
+    MIN_SAMPLES), so that one pathological URL cannot stretch the run to a quarter of an hour."""
+    started = time.perf_counter()
+    for _ in range(WARMUPS):
+        response = client.get(endpoint.url, headers=endpoint.headers)
+        if response.status_code != 200:
+            raise SystemExit(f"{endpoint.url}: HTTP {response.status_code}")
+        if time.perf_counter() - started > WARMUP_BUDGET_S:
+            break
+    started = time.perf_counter()
+    samples, counts, sizes = [], [], []
+    for _ in range(requests):
+        counter.count = 0
+        start = time.perf_counter()
+        response = client.get(endpoint.url, headers=endpoint.headers)
+        body = response.get_data()
+        samples.append((time.perf_counter() - start) * 1000)
+        counts.append(counter.count)
+        sizes.append(len(body))
+        if response.status_code != 200:
+            raise SystemExit(f"{endpoint.url}: HTTP {response.status_code}")
+        if len(samples) >= MIN_SAMPLES and time.perf_counter() - started > URL_BUDGET_S:
+            break
+    total, served = results.get(endpoint.label, (None, None))
+    return Measure(
+        median_ms=statistics.median(samples),
+        p95_ms=percentile(samples, 0.95),
+        queries=sorted(set(counts)),
+        results=total,
+        served_page=served,
+        size_kb=statistics.median(sizes) / 1024,
+        samples=len(samples),
+    )
+
+
+def dataset_count(app) -> tuple[int, int]:
+    with app.app_context():
+        total = db.session.scalar(sa.select(sa.func.count(Dataset.id)))
+        current = db.session.scalar(sa.select(sa.func.count(Dataset.id)).where(Dataset.archived_at.is_(None)))
+        db.session.rollback()
+    return total, current
+
+
+def fts_integrity(app) -> str:
+    with app.app_context():
+        fts = DATASET_SEARCH.fts_table
+        try:
+            db.session.execute(sa.text(f"INSERT INTO {fts}({fts}) VALUES ('integrity-check')"))
+            db.session.rollback()
+        except sa.exc.DatabaseError as error:
+            db.session.rollback()
+            return f"FAILED ({error.orig})"
+    return "OK"
+
+
+# Main -----------------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--export", type=Path, default=None, help="the export-dataset CSV (.csv or .csv.gz)")
+    parser.add_argument("--size", type=int, default=60000, help="datasets in the padded catalogue (60000)")
+    parser.add_argument("--requests", type=int, default=30, help="timed requests per URL, after 3 warm-ups (30)")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch folder (databases, generated CSV)")
+    args = parser.parse_args(argv)
+    export = (args.export if args.export else ROOT / DEFAULT_EXPORT).resolve()
+    if not export.is_file():
+        parser.error(f"export not found: {export}")
+    if args.requests < 1:
+        parser.error("--requests must be at least 1")
+
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix="run-", dir=DATA_DIR))
+    try:
+        return run(args, export, workdir)
+    finally:
+        if args.keep:
+            print(f"\nScratch folder kept: {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                DATA_DIR.rmdir()  # only if empty (another run's --keep folder stays)
+
+
+def run(args, export: Path, workdir: Path) -> int:
+    started = time.perf_counter()
+    print("Ecosphères feedback — catalogue benchmark")
+    print("=" * 41)
+    print(
+        f"Machine : {os.cpu_count()} cores (os.cpu_count()), {platform.machine()}, {platform.system()} "
+        f"{platform.release()}"
+    )
+    print(f"Software: Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, SQLAlchemy {sa.__version__}")
+    print(f"Export  : {export} ({export.stat().st_size / 1e6:.1f} MB on disk)")
+    print(f"Scratch : {workdir}")
+    print(f"Load    : {load_average()} (1/5/15 min load average at start; other processes skew the timings)")
+    print()
+    print("Progress")
+    export.read_bytes()  # warm the page cache, so that neither the baseline nor the import pays the first read
+
+    database = workdir / "feedback.sqlite3"
+    config = app_config(workdir, database)
+    app = create_app(config)
+    with app.app_context(), contextlib.redirect_stderr(io.StringIO()):  # alembic's INFO lines
+        upgrade()
+        load_reference()
+        db.session.commit()
+    say("schema migrated (flask_migrate.upgrade), reference lists loaded")
+
+    # The baseline runs before, between and after the two imports: its median reflects the machine's
+    # load over the same minutes (other processes may share the cores).
+    baselines = []
+
+    def baseline() -> int:
+        database = workdir / f"baseline-{len(baselines) + 1}.sqlite3"
+        seconds, rows = raw_baseline(export, database)
+        database.unlink()
+        baselines.append(seconds)
+        say(f"raw baseline run {len(baselines)}: {number(rows)} rows in {seconds:.2f} s")
+        return rows
+
+    baseline_rows = baseline()
+    first = import_in_child(config, export)
+    say(f"import: {first.line} in {first.seconds:.2f} s")
+    baseline()
+    second = import_in_child(config, export)
+    say(f"re-import: {second.line} in {second.seconds:.2f} s")
+    baseline()
+    real_total, real_current = dataset_count(app)
+
+    endpoints, chosen = choose_endpoints(app)
+    say(f"measuring {len(endpoints)} URLs at {number(real_total)} datasets ({args.requests} requests each)")
+    small = measure_requests(app, endpoints, args.requests)
+
+    padding = max(0, args.size - real_total)
+    generation = None
+    if padding:
+        start = time.perf_counter()
+        sample = generated.ExportSample.read(export)
+        generated_csv = generated.write_generated_export(sample, padding, workdir / "export-generated.csv")
+        written = time.perf_counter() - start
+        with app.app_context():
+            start = time.perf_counter()
+            summary = import_catalogue([generated_csv])
+            db.session.commit()
+            imported = time.perf_counter() - start
+        generation = (padding, written, imported, summary.line())
+        say(f"padding: {number(padding)} generated rows written in {written:.2f} s, imported in {imported:.2f} s")
+    big_total, big_current = dataset_count(app)
+    integrity = fts_integrity(app)
+    say(f"full-text index integrity-check at {number(big_total)} datasets: {integrity}")
+    say(f"measuring {len(endpoints)} URLs at {number(big_total)} datasets ({args.requests} requests each)")
+    big = measure_requests(app, endpoints, args.requests) if padding else small
+
+    report(baselines, baseline_rows, first, second, real_total, real_current)
+    report_padding(generation, big_total, big_current, integrity)
+    report_requests(args, endpoints, chosen, small, big, real_total, big_total)
+    print(f"\nTotal run time: {time.perf_counter() - started:.0f} s; load average at the end: {load_average()}")
+    return 0
+
+
+def report(baselines: list[float], baseline_rows: int, first: ImportRun, second: ImportRun, total: int, current: int):
+    baseline_seconds = statistics.median(baselines)
+    mb = 1e6 / 1024  # ru_maxrss is in KiB on Linux; figures are printed in MB (10^6 bytes), as the target
+    import_ratio = first.seconds / baseline_seconds
+    reimport_ratio = second.seconds / baseline_seconds
+    peak_mb = first.children_peak_kb / mb
+    expected = baseline_rows
+    reimport_ok = second.unchanged == expected and second.created == 0 and second.updated == 0
+    print()
+    print(f"1. Import of the real export ({number(baseline_rows)} rows)")
+    print("-" * 40)
+    print(
+        "Import = feedback.catalogue.services.import_catalogue([path]) + db.session.commit(), run in a child\n"
+        "process (multiprocessing, 'spawn' start method) on a fresh SQLite file (migrations applied, reference\n"
+        "lists loaded). Time: time.perf_counter() around the call, inside the child. Memory: the child's maximum\n"
+        "RSS, resource.getrusage(RUSAGE_CHILDREN).ru_maxrss read once it has exited (the import is the first\n"
+        "child process of the run). Baseline = csv.reader on gzip.open(text) + sqlite3 executemany into one\n"
+        "table of TEXT columns + commit, in this process, on a fresh file (sqlite3 defaults); run before, between\n"
+        f"and after the two imports, its median is the reference (runs: {', '.join(f'{b:.2f}' for b in baselines)} s)."
+    )
+    print()
+    rows = [
+        [
+            "raw baseline (median of 3)",
+            f"{baseline_seconds:.2f}",
+            "1.00",
+            number(int(baseline_rows / baseline_seconds)),
+            "",
+            "",
+            "",
+        ],
+        [
+            "import (fresh database)",
+            f"{first.seconds:.2f}",
+            f"{import_ratio:.2f}",
+            number(int(expected / first.seconds)),
+            f"≤ {TARGET_IMPORT_RATIO:.0f}× baseline",
+            verdict(import_ratio <= TARGET_IMPORT_RATIO),
+            f"{first.created:,} created, {first.rejected} rejected",
+        ],
+        [
+            "re-import (same file)",
+            f"{second.seconds:.2f}",
+            f"{reimport_ratio:.2f}",
+            number(int(expected / second.seconds)),
+            f"≤ {TARGET_REIMPORT_RATIO:.0f}× baseline",
+            verdict(reimport_ratio <= TARGET_REIMPORT_RATIO),
+            f"{second.unchanged:,} unchanged, {second.created + second.updated} written",
+        ],
+        [
+            "import peak RSS (child)",
+            f"{peak_mb:.0f} MB",
+            "",
+            "",
+            f"< {TARGET_MEMORY_MB} MB",
+            verdict(peak_mb < TARGET_MEMORY_MB),
+            f"{first.self_before_kb / mb:.0f} MB before the import (interpreter + app)",
+        ],
+    ]
+    print(table(["step", "seconds", "× base", "rows/s", "target", "verdict", "notes"], rows, right={1, 2, 3}))
+    print()
+    print(f"Import summary   : {first.line}")
+    print(f"Re-import summary: {second.line}")
+    print(
+        f"Re-import reports {number(second.unchanged)} unchanged of {number(expected)} rows: {verdict(reimport_ok)}"
+        f" — re-import child peak RSS {second.self_peak_kb / mb:.0f} MB"
+    )
+    print(f"Catalogue after import: {number(total)} datasets, {number(current)} not archived")
+
+
+def report_padding(generation, total, current, integrity):
+    print()
+    print("2. Padding with generated datasets")
+    print("-" * 34)
+    if generation is None:
+        print("No padding: the catalogue already holds the requested size.")
+    else:
+        padding, written, imported, line = generation
+        print(
+            f"{number(padding)} rows generated by bench/catalogue.py from the real export (titles recombined from\n"
+            "two real titles, real organisations/zones/dates, real tags, real description paragraphs, fresh\n"
+            "24-hex ids), written as an export CSV, imported with import_catalogue + commit (same code path,\n"
+            "full-text index kept by DATASET_SEARCH.index)."
+        )
+        rate = number(int(padding / imported))
+        print(f"Generation + CSV writing: {written:.2f} s; import: {imported:.2f} s ({rate} rows/s)")
+        print(f"Import summary: {line}")
+    print(f"Catalogue now: {number(total)} datasets, {number(current)} not archived; FTS5 integrity-check: {integrity}")
+
+
+def report_requests(args, endpoints, chosen, small, big, small_total, big_total):
+    print()
+    print(f"3. Requests through the WSGI app (test client, {WARMUPS} warm-ups then {args.requests} timed requests)")
+    print("-" * 84)
+    for name, value in chosen.items():
+        print(f"{name:12}: {value}")
+    print()
+    print("URLs:")
+    for endpoint in endpoints:
+        extra = " [HX-Request: true]" if endpoint.headers else ""
+        print(f"  {endpoint.label:27} {endpoint.url}{extra}")
+    print()
+    s, b = f"@{number(small_total)}", f"@{number(big_total)}"
+    rows = []
+    all_ok = True
+    for endpoint in endpoints:
+        little, large = small[endpoint.label], big[endpoint.label]
+        ok = large.median_ms < TARGET_MEDIAN_MS
+        all_ok = all_ok and ok
+        results = ""
+        if large.results is not None:
+            results = f"{number(little.results)} / {number(large.results)}"
+            if endpoint.page != 1:
+                results = f"p.{little.served_page} / p.{large.served_page}"
+        rows.append(
+            [
+                endpoint.label,
+                "/".join(map(str, little.queries)),
+                "/".join(map(str, large.queries)),
+                f"{little.median_ms:.1f}",
+                f"{large.median_ms:.1f}",
+                f"{large.p95_ms:.1f}",
+                f"{little.samples}/{large.samples}",
+                f"{large.size_kb:.0f}",
+                results,
+                verdict(ok),
+            ]
+        )
+    print(
+        table(
+            [
+                "request",
+                f"SQL {s}",
+                f"SQL {b}",
+                f"med ms {s}",
+                f"med ms {b}",
+                f"p95 ms {b}",
+                "n",
+                "KiB",
+                "results",
+                "< 50 ms",
+            ],
+            rows,
+            right={1, 2, 3, 4, 5, 6, 7},
+        )
+    )
+    print()
+    print(
+        "SQL = SQL statements per request (before_cursor_execute on the engine; one value when every request ran\n"
+        f"the same number). n = timed requests {s}/{b}: fewer than {args.requests} when a URL used up its\n"
+        f"{URL_BUDGET_S:.0f} s budget (at least {MIN_SAMPLES}); p95 is the nearest-rank value, the maximum below 20"
+        " requests.\n"
+        f"KiB = response body. results = matching datasets {s} / {b} (for page {DEEP_PAGE}: the page actually\n"
+        "served, the last one when the catalogue is shorter). Times include rendering, not an HTTP server.\n"
+        f"Target: median < {TARGET_MEDIAN_MS:.0f} ms at {number(big_total)} datasets: "
+        f"{'all OK' if all_ok else 'MISSED for some'}."
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
