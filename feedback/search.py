@@ -31,6 +31,12 @@ def normalise(text: str | None) -> str:
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
 
 
+def title_relevance(title_column, words: list[str]):
+    """How many of the words a normalised title holds: a relevance to sort matches by, the same on both
+    databases and cheap however many rows match (bm25 would score every one of them)."""
+    return sum(sa.case((title_column.contains(word, autoescape=True), 1), else_=0) for word in words)
+
+
 def query_words(query: str | None) -> list[str]:
     """The words of a search query, normalised, in order, without repeats."""
     words: list[str] = []
@@ -56,19 +62,21 @@ class FullTextIndex:
         self.fts_table = f"{table}_fts"
         self.pg_index = f"ix_{table}_{column}_tsv"
 
-    def apply(self, statement, dialect_name: str, id_column, text_column, words: list[str], any_word: bool = False):
-        """Restrict `statement` to the rows matching every word (or, with `any_word`, one of them); returns
-        it with a rank expression (lower is a better match) to order by."""
+    def matching(self, dialect_name: str, id_column, text_column, words: list[str], any_word: bool = False):
+        """A condition: the rows whose text holds every word (or, with `any_word`, one of them), each as a word
+        or the start of one.
+
+        On SQLite the rows come from the FTS5 table as a set of ids (`id IN (…)`): the planner then starts
+        from the matches, whatever else the query filters on, rather than running the search once per row."""
         if dialect_name == "postgresql":
             tsquery = sa.func.to_tsquery("simple", (" | " if any_word else " & ").join(f"{w}:*" for w in words))
-            vector = sa.func.to_tsvector("simple", text_column)
-            return statement.where(vector.op("@@")(tsquery)), -sa.func.ts_rank(vector, tsquery)
-        fts = sa.table(self.fts_table, sa.column("rowid"), sa.column("rank"))
+            return sa.func.to_tsvector("simple", text_column).op("@@")(tsquery)
+        fts = sa.table(self.fts_table, sa.column("rowid"))
         expression = (" OR " if any_word else " ").join(f'"{w}"*' for w in words)
-        statement = statement.join(fts, fts.c.rowid == id_column).where(
+        matches = sa.select(fts.c.rowid).where(
             sa.text(f"{self.fts_table} MATCH :fts_query").bindparams(fts_query=expression)
         )
-        return statement, fts.c.rank
+        return id_column.in_(matches)
 
     def _sync(self, session, ids: list[int], *, delete: bool) -> None:
         if not ids or session.get_bind().dialect.name == "postgresql":

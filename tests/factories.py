@@ -10,6 +10,7 @@ from feedback.accounts.models import EmployerKind, MembershipRole, Organisation,
 from feedback.catalogue.models import DATASET_SEARCH, Dataset, Territory, Theme, ThemeScheme
 from feedback.catalogue.services import dataset_search_text
 from feedback.extensions import db
+from feedback.search import normalise
 
 PASSWORD = "mot-de-passe-solide-2026"
 _numbers = itertools.count(1)
@@ -85,6 +86,7 @@ def create_dataset(
         catalogue_id=catalogue_id or f"{0xABC000000000000000000000 + number:024x}",
         slug=slug or f"jeu-{number}",
         title=title,
+        search_title=normalise(title),
         description=description,
         organisation_id=organisation.id if organisation else None,
         geoide_record_id=geoide_record_id,

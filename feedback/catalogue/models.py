@@ -108,37 +108,46 @@ FREQUENCY_LABELS = {
 
 class Dataset(db.Model):
     __tablename__ = "dataset"
-    __table_args__ = (sa.Index("ix_dataset_organisation_title", "organisation_id", "title"),)
+    __table_args__ = (
+        sa.Index("ix_dataset_organisation_title", "organisation_id", "title"),
+        # The catalogue's lists: current datasets (archived_at IS NULL), most recently updated or by title.
+        sa.Index("ix_dataset_current_recent", "archived_at", "modified_at", "id"),
+        sa.Index("ix_dataset_current_title", "archived_at", "title", "id"),
+    )
 
+    # Short columns first, long texts last: SQLite reads a row's columns in order, so a scan that needs
+    # archived_at or modified_at does not wade through the description.
     id: Mapped[int] = mapped_column(primary_key=True)
     catalogue_id: Mapped[str] = mapped_column(sa.String(24), unique=True)
-    slug: Mapped[str] = mapped_column(sa.String(255), index=True)
-    title: Mapped[str] = mapped_column(sa.String(500), index=True)
-    acronym: Mapped[str | None] = mapped_column(sa.String(100))
-    description: Mapped[str] = mapped_column(sa.Text, default="")
     # Indexed by ix_dataset_organisation_title, whose first column it is.
     organisation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisation.id", ondelete="SET NULL"))
-    landing_url: Mapped[str | None] = mapped_column(sa.String(500))
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    modified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    slug: Mapped[str] = mapped_column(sa.String(255), index=True)
     geoide_record_id: Mapped[str | None] = mapped_column(sa.String(80), index=True)
-    geoide_url: Mapped[str | None] = mapped_column(sa.String(1000))
-    tags: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
-    zones: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
-    spatial_granularity: Mapped[str | None] = mapped_column(sa.String(50))
-    licence: Mapped[str | None] = mapped_column(sa.String(200))
-    frequency: Mapped[str | None] = mapped_column(sa.String(50))
+    resources_count: Mapped[int] = mapped_column(default=0)
     temporal_start: Mapped[date | None] = mapped_column(sa.Date)
     temporal_end: Mapped[date | None] = mapped_column(sa.Date)
-    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    modified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
-    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    resources_count: Mapped[int] = mapped_column(default=0)
-    resources_formats: Mapped[str | None] = mapped_column(sa.String(500))
-    # Normalised title, acronym, producer, tags and description: what full-text search reads.
-    search_text: Mapped[str] = mapped_column(sa.Text, default="")
     # Fingerprint of the imported source fields: an identical re-import touches nothing.
     content_hash: Mapped[str] = mapped_column(sa.String(32))
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    title: Mapped[str] = mapped_column(sa.String(500))
+    # The title normalised (lower case, no accents): search results holding the words in it come first.
+    search_title: Mapped[str] = mapped_column(sa.String(500), default="")
+    acronym: Mapped[str | None] = mapped_column(sa.String(100))
+    licence: Mapped[str | None] = mapped_column(sa.String(200))
+    frequency: Mapped[str | None] = mapped_column(sa.String(50))
+    spatial_granularity: Mapped[str | None] = mapped_column(sa.String(50))
+    resources_formats: Mapped[str | None] = mapped_column(sa.String(500))
+    landing_url: Mapped[str | None] = mapped_column(sa.String(500))
+    geoide_url: Mapped[str | None] = mapped_column(sa.String(1000))
+    tags: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    zones: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    # Normalised title, acronym, producer, tags and description: what full-text search reads.
+    search_text: Mapped[str] = mapped_column(sa.Text, default="")
 
     organisation: Mapped[Organisation | None] = relationship(lazy="joined", innerjoin=False)
     themes: Mapped[list[Theme]] = relationship(secondary=dataset_theme, order_by=Theme.label)

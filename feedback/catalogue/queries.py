@@ -18,7 +18,7 @@ from feedback.catalogue.models import (
 )
 from feedback.extensions import db
 from feedback.pagination import Page, paginate
-from feedback.search import query_words
+from feedback.search import query_words, title_relevance
 
 SORTS = {
     "pertinence": "Pertinence",
@@ -55,11 +55,10 @@ def _territory_codes(code: str) -> list[str]:
 
 def search_datasets(filters: DatasetFilters, page: int, size: int) -> Page[Dataset]:
     statement = sa.select(Dataset)
-    rank = None
     words = query_words(filters.q)
     if words:
         dialect = db.session.get_bind().dialect.name
-        statement, rank = DATASET_SEARCH.apply(statement, dialect, Dataset.id, Dataset.search_text, words)
+        statement = statement.where(DATASET_SEARCH.matching(dialect, Dataset.id, Dataset.search_text, words))
     if not filters.archived:
         statement = statement.where(Dataset.archived_at.is_(None))
     if filters.producer:
@@ -81,12 +80,14 @@ def search_datasets(filters: DatasetFilters, page: int, size: int) -> Page[Datas
         )
 
     sort = filters.effective_sort
-    if sort == "pertinence" and rank is not None:
-        order = [rank, Dataset.id]
+    if sort == "pertinence" and words:
+        order = [title_relevance(Dataset.search_title, words).desc(), Dataset.modified_at.desc(), Dataset.id.desc()]
     elif sort == "titre":
         order = [Dataset.title, Dataset.id]
     else:
-        order = [Dataset.modified_at.desc().nulls_last(), Dataset.id.desc()]
+        # Read in order from ix_dataset_current_recent. (A dataset without a date — none in the real export —
+        # would come last on SQLite and first on PostgreSQL; NULLS LAST would cost PostgreSQL the index.)
+        order = [Dataset.modified_at.desc(), Dataset.id.desc()]
     return paginate(statement, order, page, size)
 
 

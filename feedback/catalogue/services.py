@@ -177,6 +177,7 @@ class CatalogueImport:
             "catalogue_id": record.catalogue_id,
             "slug": record.slug[:255],
             "title": record.title[:500],
+            "search_title": normalise(record.title)[:500],
             "acronym": (record.acronym or None) and record.acronym[:100],
             "description": record.description,
             "organisation_id": organisation.id if organisation else None,

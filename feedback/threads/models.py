@@ -178,16 +178,17 @@ class Thread(db.Model):
         sa.Index("ix_thread_organisation_status", "organisation_id", "status"),
         sa.Index("ix_thread_dataset_status", "dataset_id", "status"),
         sa.Index("ix_thread_status_last_activity", "status", "last_activity_at"),
+        sa.Index("ix_thread_visibility_last_activity", "visibility", "last_activity_at"),
         sa.Index("ix_thread_open_due", "is_open", "due_at"),
     )
 
+    # Short columns first, long texts last (SQLite reads a row's columns in order).
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(sa.String(20), index=True)
-    title: Mapped[str] = mapped_column(sa.String(200))
     status: Mapped[str] = mapped_column(sa.String(20), default=ThreadStatus.NEW.value)
     # Kept with the status (open statuses ↔ True) so that "open" filters and sorts use one index.
     is_open: Mapped[bool] = mapped_column(default=True)
-    visibility: Mapped[str] = mapped_column(sa.String(12), default=Visibility.PUBLIC.value, index=True)
+    visibility: Mapped[str] = mapped_column(sa.String(12), default=Visibility.PUBLIC.value)
     author_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
     dataset_id: Mapped[int | None] = mapped_column(sa.ForeignKey("dataset.id", ondelete="SET NULL"))
     organisation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisation.id", ondelete="SET NULL"))
@@ -212,9 +213,12 @@ class Thread(db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Id of the data.gouv.fr discussion this thread was imported from.
     udata_id: Mapped[str | None] = mapped_column(sa.String(24), unique=True)
+    version: Mapped[int] = mapped_column(default=1)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    # The title normalised: search results holding the words in it come first.
+    search_title: Mapped[str] = mapped_column(sa.String(200), default="")
     # Normalised title and messages (internal notes left out): what full-text search reads.
     search_text: Mapped[str] = mapped_column(sa.Text, default="")
-    version: Mapped[int] = mapped_column(default=1)
 
     author: Mapped[User] = relationship(foreign_keys=[author_id])
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
@@ -255,14 +259,14 @@ class Message(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     thread_id: Mapped[int] = mapped_column(sa.ForeignKey("thread.id", ondelete="CASCADE"))
     author_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
-    body: Mapped[str] = mapped_column(sa.Text)
-    body_html: Mapped[str] = mapped_column(sa.Text)
     # Posted on behalf of this organisation: an official answer of the producer.
     as_organisation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisation.id", ondelete="SET NULL"))
     internal: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    body: Mapped[str] = mapped_column(sa.Text)
+    body_html: Mapped[str] = mapped_column(sa.Text)
 
     thread: Mapped[Thread] = relationship()
     author: Mapped[User] = relationship()

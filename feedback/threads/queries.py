@@ -12,7 +12,7 @@ from feedback.catalogue.models import Dataset, Territory, Theme, ThemeScheme
 from feedback.database import utcnow
 from feedback.extensions import db
 from feedback.pagination import Page, paginate
-from feedback.search import query_words
+from feedback.search import query_words, title_relevance
 from feedback.threads.deadlines import DUE_SOON
 from feedback.threads.models import (
     THREAD_SEARCH,
@@ -27,6 +27,9 @@ from feedback.threads.models import (
     thread_theme,
 )
 from feedback.threads.workflow import organisation_ids
+
+# What a list of threads shows of each: its service and its dataset, loaded with the page.
+LIST_OPTIONS = (joinedload(Thread.organisation), joinedload(Thread.dataset))
 
 SORTS = {
     "activite": "Activité récente",
@@ -101,11 +104,10 @@ def overdue_condition(now=None):
 
 def search_threads(filters: ThreadFilters, user, page: int, size: int) -> Page[Thread]:
     statement = sa.select(Thread).where(visible_condition(user))
-    rank = None
     words = query_words(filters.q)
     if words:
         dialect = db.session.get_bind().dialect.name
-        statement, rank = THREAD_SEARCH.apply(statement, dialect, Thread.id, Thread.search_text, words)
+        statement = statement.where(THREAD_SEARCH.matching(dialect, Thread.id, Thread.search_text, words))
     if filters.kind in {k.value for k in ThreadKind}:
         statement = statement.where(Thread.kind == filters.kind)
     if filters.status in {s.value for s in ThreadStatus}:
@@ -148,8 +150,8 @@ def search_threads(filters: ThreadFilters, user, page: int, size: int) -> Page[T
         statement = statement.where(Thread.assignee_id == user.id)
 
     sort = filters.effective_sort
-    if sort == "pertinence" and rank is not None:
-        order = [rank, Thread.id.desc()]
+    if sort == "pertinence" and words:
+        order = [title_relevance(Thread.search_title, words).desc(), Thread.last_activity_at.desc(), Thread.id.desc()]
     elif sort == "recent":
         order = [Thread.created_at.desc(), Thread.id.desc()]
     elif sort == "votes":
@@ -158,8 +160,7 @@ def search_threads(filters: ThreadFilters, user, page: int, size: int) -> Page[T
         order = [Thread.is_open.desc(), Thread.due_at.asc().nulls_last(), Thread.id]
     else:
         order = [Thread.last_activity_at.desc(), Thread.id.desc()]
-    statement = statement.options(joinedload(Thread.organisation), joinedload(Thread.dataset))
-    return paginate(statement, order, page, size)
+    return paginate(statement, order, page, size, options=LIST_OPTIONS)
 
 
 def status_counts(user, **where) -> dict[str, int]:
@@ -250,9 +251,8 @@ def inbox_threads(user, organisation_ids_: set[int], tab: str, page: int, size: 
     statement = (
         sa.select(Thread)
         .where(Thread.organisation_id.in_(organisation_ids_), condition)
-        .options(joinedload(Thread.organisation), joinedload(Thread.dataset))
     )
-    return paginate(statement, [Thread.due_at.asc().nulls_last(), Thread.id], page, size)
+    return paginate(statement, [Thread.due_at.asc().nulls_last(), Thread.id], page, size, options=LIST_OPTIONS)
 
 
 def regional_threads(region_code: str, user, page: int, size: int) -> Page[Thread]:
@@ -266,18 +266,14 @@ def regional_threads(region_code: str, user, page: int, size: int) -> Page[Threa
             Thread.is_open.is_(True),
             Thread.visibility == Visibility.PUBLIC.value,
         )
-        .options(joinedload(Thread.organisation), joinedload(Thread.dataset))
     )
-    return paginate(statement, [Thread.due_at.asc().nulls_last(), Thread.id], page, size)
+    return paginate(statement, [Thread.due_at.asc().nulls_last(), Thread.id], page, size, options=LIST_OPTIONS)
 
 
 def unrouted_threads(page: int, size: int) -> Page[Thread]:
-    statement = (
-        sa.select(Thread)
-        .where(Thread.organisation_id.is_(None), Thread.is_open.is_(True))
-        .options(joinedload(Thread.dataset), joinedload(Thread.territory))
-    )
-    return paginate(statement, [Thread.created_at, Thread.id], page, size)
+    statement = sa.select(Thread).where(Thread.organisation_id.is_(None), Thread.is_open.is_(True))
+    options = (joinedload(Thread.dataset), joinedload(Thread.territory))
+    return paginate(statement, [Thread.created_at, Thread.id], page, size, options=options)
 
 
 def similar_threads(title: str, user, dataset: Dataset | None = None, theme_ids=(), territory_code=None, limit=5):
@@ -300,8 +296,10 @@ def similar_threads(title: str, user, dataset: Dataset | None = None, theme_ids=
         statement = sa.select(Thread).where(visible_condition(user), scope)
         if found:
             statement = statement.where(Thread.id.notin_([t.id for t in found]))
-        statement, rank = THREAD_SEARCH.apply(statement, dialect, Thread.id, Thread.search_text, words, any_word=True)
-        found.extend(db.session.scalars(statement.order_by(rank).limit(limit - len(found))))
+        statement = statement.where(
+            THREAD_SEARCH.matching(dialect, Thread.id, Thread.search_text, words, any_word=True)
+        ).order_by(title_relevance(Thread.search_title, words).desc(), Thread.last_activity_at.desc())
+        found.extend(db.session.scalars(statement.limit(limit - len(found))))
         if len(found) >= limit:
             break
     return found

@@ -175,6 +175,7 @@ def create_thread(author: User, new: NewThread, *, created_at: datetime | None =
     thread = Thread(
         kind=kind.value,
         title=title,
+        search_title=normalise(title),
         status=ThreadStatus.NEW.value,
         is_open=True,
         visibility=(Visibility.RESTRICTED if new.restricted else Visibility.PUBLIC).value,

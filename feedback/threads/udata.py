@@ -19,6 +19,7 @@ from feedback.catalogue.models import Dataset
 from feedback.catalogue.sources import RejectedRow, parse_datetime
 from feedback.extensions import db
 from feedback.markdown import render_markdown
+from feedback.search import normalise
 from feedback.threads.models import THREAD_SEARCH, Message, Subscription, Thread, ThreadKind, ThreadStatus, Visibility
 from feedback.threads.services import initial_due_at, record_event, search_text_of
 
@@ -137,6 +138,7 @@ class DiscussionImport:
         thread = Thread(
             kind=ThreadKind.QUESTION.value,
             title=title,
+            search_title=normalise(title),
             status=ThreadStatus.NEW.value,
             is_open=True,
             visibility=Visibility.PUBLIC.value,
