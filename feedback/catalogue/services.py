@@ -121,6 +121,13 @@ class CatalogueImport:
             for o in db.session.scalars(sa.select(Organisation).where(Organisation.datagouv_id.isnot(None)))
         }
         self.seen: dict[str, str] = {}  # catalogue id → "source, where" of its first row in this run
+        # Every dataset already held, with the digest it was stored from: one query, rather than one a batch.
+        self.known: dict[str, tuple[int, str]] = {
+            catalogue_id: (dataset_id, digest)
+            for catalogue_id, dataset_id, digest in db.session.execute(
+                sa.select(Dataset.catalogue_id, Dataset.id, Dataset.content_hash)
+            )
+        }
 
     # Organisations ---------------------------------------------------------------------------------
 
@@ -215,19 +222,7 @@ class CatalogueImport:
         return themes, territories & self.territory_codes
 
     def import_batch(self, source: str, batch: list[SourceRow]) -> None:
-        ids = [row.catalogue_id for row in batch if row.catalogue_id]
-        existing = (
-            {
-                catalogue_id: (dataset_id, digest)
-                for catalogue_id, dataset_id, digest in db.session.execute(
-                    sa.select(Dataset.catalogue_id, Dataset.id, Dataset.content_hash).where(
-                        Dataset.catalogue_id.in_(ids)
-                    )
-                )
-            }
-            if ids
-            else {}
-        )
+        existing = self.known
         records: list[DatasetRecord] = []
         for row in batch:  # in file order, so that rejections are listed as the file reads
             first = self.seen.get(row.catalogue_id) if row.catalogue_id else None

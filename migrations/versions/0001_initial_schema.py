@@ -142,7 +142,7 @@ def upgrade():
     sa.UniqueConstraint('catalogue_id', name=op.f('uq_dataset_catalogue_id'))
     )
     with op.batch_alter_table('dataset', schema=None) as batch_op:
-        batch_op.create_index('ix_dataset_current_recent', ['archived_at', 'modified_at', 'id'], unique=False)
+        batch_op.create_index('ix_dataset_current_recent', ['archived_at', 'modified_at', 'id', 'search_title'], unique=False)
         batch_op.create_index('ix_dataset_current_title', ['archived_at', 'title', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_dataset_geoide_record_id'), ['geoide_record_id'], unique=False)
         batch_op.create_index('ix_dataset_organisation_title', ['organisation_id', 'title'], unique=False)
