@@ -49,6 +49,12 @@ class UTCDateTime(sa.TypeDecorator):
         return value.astimezone(UTC)
 
 
+def allowed_values(column: str, values) -> sa.CheckConstraint:
+    """A CHECK that `column` holds one of an enum's values (named `ck_<table>_<column>_allowed`)."""
+    listed = ", ".join(f"'{v.value}'" for v in values)
+    return sa.CheckConstraint(f"{column} IN ({listed})", name=f"{column}_allowed")
+
+
 class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 

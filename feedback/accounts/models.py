@@ -10,7 +10,7 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from feedback.database import UTCDateTime, utcnow
+from feedback.database import UTCDateTime, allowed_values, utcnow
 from feedback.extensions import db
 
 
@@ -89,16 +89,11 @@ class MembershipRole(enum.StrEnum):
         return {"member": "Membre", "coordinator": "Coordinateur"}[self]
 
 
-def _check_in(column: str, values) -> sa.CheckConstraint:
-    allowed = ", ".join(f"'{v.value}'" for v in values)
-    return sa.CheckConstraint(f"{column} IN ({allowed})", name=f"{column}_allowed")
-
-
 class User(UserMixin, db.Model):
     __tablename__ = "user_account"
     __table_args__ = (
-        _check_in("role", Role),
-        _check_in("employer_kind", EmployerKind),
+        allowed_values("role", Role),
+        allowed_values("employer_kind", EmployerKind),
         # Addresses are stored lower-cased (see `normalise_email`), so this is case-insensitive.
         sa.CheckConstraint("email = lower(email)", name="email_lower_case"),
     )
@@ -156,7 +151,7 @@ def normalise_email(value: str) -> str:
 
 class Organisation(db.Model):
     __tablename__ = "organisation"
-    __table_args__ = (_check_in("kind", OrganisationKind),)
+    __table_args__ = (allowed_values("kind", OrganisationKind),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(255))
@@ -193,7 +188,7 @@ class Membership(db.Model):
     __tablename__ = "membership"
     __table_args__ = (
         sa.UniqueConstraint("user_id", "organisation_id"),
-        _check_in("role", MembershipRole),
+        allowed_values("role", MembershipRole),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

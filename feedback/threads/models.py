@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from feedback.accounts.models import Organisation, User
 from feedback.catalogue.models import Dataset, Territory, Theme
-from feedback.database import UTCDateTime, utcnow
+from feedback.database import UTCDateTime, allowed_values, utcnow
 from feedback.extensions import db
 from feedback.search import FullTextIndex
 
@@ -164,17 +164,12 @@ thread_related_dataset = sa.Table(
 )
 
 
-def _check_in(column: str, values) -> sa.CheckConstraint:
-    allowed = ", ".join(f"'{v.value}'" for v in values)
-    return sa.CheckConstraint(f"{column} IN ({allowed})", name=f"{column}_allowed")
-
-
 class Thread(db.Model):
     __tablename__ = "thread"
     __table_args__ = (
-        _check_in("kind", ThreadKind),
-        _check_in("status", ThreadStatus),
-        _check_in("visibility", Visibility),
+        allowed_values("kind", ThreadKind),
+        allowed_values("status", ThreadStatus),
+        allowed_values("visibility", Visibility),
         sa.Index("ix_thread_organisation_status", "organisation_id", "status"),
         sa.Index("ix_thread_dataset_status", "dataset_id", "status"),
         sa.Index("ix_thread_status_last_activity", "status", "last_activity_at"),

@@ -248,10 +248,7 @@ def inbox_counts(user, organisation_ids_: set[int]) -> dict[str, int]:
 
 def inbox_threads(user, organisation_ids_: set[int], tab: str, page: int, size: int) -> Page[Thread]:
     condition = inbox_conditions(user)[tab]
-    statement = (
-        sa.select(Thread)
-        .where(Thread.organisation_id.in_(organisation_ids_), condition)
-    )
+    statement = sa.select(Thread).where(Thread.organisation_id.in_(organisation_ids_), condition)
     return paginate(statement, [Thread.due_at.asc().nulls_last(), Thread.id], page, size, options=LIST_OPTIONS)
 
 
