@@ -1,7 +1,8 @@
-"""Benchmark of the catalogue: import of the real export, and the catalogue pages at 60,000 datasets.
+"""Benchmark of the catalogue and the threads: import of the real export, the catalogue pages at 60,000
+datasets, then generated threads (10,000, then 100,000) and the thread pages at both sizes.
 
-Run from the project root: `.venv/bin/python bench/run.py` (or `make bench`). No network is used.
-See bench/README.md for what is measured and how to read the figures.
+Run from the project root: `.venv/bin/python bench/run.py [--part catalogue|threads|all]` (or `make bench`).
+No network is used. See bench/README.md for what is measured and how to read the figures.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import math
 import multiprocessing
 import os
 import platform
+import random
 import resource
 import shutil
 import sqlite3
@@ -21,21 +23,26 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
 import catalogue as generated  # bench/catalogue.py: the script's folder comes first on sys.path
 import sqlalchemy as sa
+import threads as generated_threads  # bench/threads.py
 from flask_migrate import upgrade
 
 from feedback import create_app
-from feedback.accounts.models import Organisation
+from feedback.accounts.models import Organisation, User
 from feedback.catalogue import queries
 from feedback.catalogue.models import DATASET_SEARCH, Dataset, Theme, ThemeScheme, dataset_territory, dataset_theme
 from feedback.catalogue.reference import load_reference
 from feedback.catalogue.services import import_catalogue
 from feedback.extensions import db
+from feedback.threads import queries as thread_queries
+from feedback.threads.models import Thread, ThreadStatus
+from feedback.threads.workflow import can, organisation_ids
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "bench" / ".data"
@@ -201,6 +208,8 @@ class Endpoint:
     headers: dict[str, str] = field(default_factory=dict)
     filters: queries.DatasetFilters | None = None  # for the list pages: to report how many results
     page: int = 1
+    who: str = "anonymous"  # threads part: whose test client sends the request
+    count: Callable | None = None  # threads part: (user, page size) → (results, page served)
 
 
 @dataclass
@@ -400,12 +409,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, default=60000, help="datasets in the padded catalogue (60000)")
     parser.add_argument("--requests", type=int, default=30, help="timed requests per URL, after 3 warm-ups (30)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder (databases, generated CSV)")
+    parser.add_argument("--part", choices=["catalogue", "threads", "all"], default="all", help="what to measure (all)")
+    parser.add_argument(
+        "--threads", type=int, default=100_000, help="threads at the second size; the first is a tenth (100000)"
+    )
     args = parser.parse_args(argv)
     export = (args.export if args.export else ROOT / DEFAULT_EXPORT).resolve()
     if not export.is_file():
         parser.error(f"export not found: {export}")
     if args.requests < 1:
         parser.error("--requests must be at least 1")
+    if args.threads < 1000:
+        parser.error("--threads must be at least 1000")
 
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="run-", dir=DATA_DIR))
@@ -422,8 +437,13 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(args, export: Path, workdir: Path) -> int:
     started = time.perf_counter()
-    print("Ecosphères feedback — catalogue benchmark")
-    print("=" * 41)
+    title = {
+        "catalogue": "catalogue benchmark",
+        "threads": "threads benchmark",
+        "all": "catalogue and threads benchmark",
+    }[args.part]
+    print(f"Ecosphères feedback — {title}")
+    print("=" * len(f"Ecosphères feedback — {title}"))
     print(
         f"Machine : {os.cpu_count()} cores (os.cpu_count()), {platform.machine()}, {platform.system()} "
         f"{platform.release()}"
@@ -445,6 +465,20 @@ def run(args, export: Path, workdir: Path) -> int:
         db.session.commit()
     say("schema migrated (flask_migrate.upgrade), reference lists loaded")
 
+    if args.part in ("catalogue", "all"):
+        run_catalogue(args, export, workdir, app, config)
+        section = 4
+    else:
+        built = build_catalogue(args, export, workdir, app)
+        report_built_catalogue(built)
+        section = 2
+    if args.part in ("threads", "all"):
+        run_threads(args, app, section)
+    print(f"\nTotal run time: {time.perf_counter() - started:.0f} s; load average at the end: {load_average()}")
+    return 0
+
+
+def run_catalogue(args, export: Path, workdir: Path, app, config: dict) -> None:
     # The baseline runs before, between and after the two imports: its median reflects the machine's
     # load over the same minutes (other processes may share the cores).
     baselines = []
@@ -470,20 +504,8 @@ def run(args, export: Path, workdir: Path) -> int:
     say(f"measuring {len(endpoints)} URLs at {number(real_total)} datasets ({args.requests} requests each)")
     small = measure_requests(app, endpoints, args.requests)
 
-    padding = max(0, args.size - real_total)
-    generation = None
-    if padding:
-        start = time.perf_counter()
-        sample = generated.ExportSample.read(export)
-        generated_csv = generated.write_generated_export(sample, padding, workdir / "export-generated.csv")
-        written = time.perf_counter() - start
-        with app.app_context():
-            start = time.perf_counter()
-            summary = import_catalogue([generated_csv])
-            db.session.commit()
-            imported = time.perf_counter() - start
-        generation = (padding, written, imported, summary.line())
-        say(f"padding: {number(padding)} generated rows written in {written:.2f} s, imported in {imported:.2f} s")
+    generation = pad_catalogue(args, export, workdir, app, real_total)
+    padding = generation[0] if generation else 0
     big_total, big_current = dataset_count(app)
     integrity = fts_integrity(app)
     say(f"full-text index integrity-check at {number(big_total)} datasets: {integrity}")
@@ -493,8 +515,54 @@ def run(args, export: Path, workdir: Path) -> int:
     report(baselines, baseline_rows, first, second, real_total, real_current)
     report_padding(generation, big_total, big_current, integrity)
     report_requests(args, endpoints, chosen, small, big, real_total, big_total)
-    print(f"\nTotal run time: {time.perf_counter() - started:.0f} s; load average at the end: {load_average()}")
-    return 0
+
+
+def pad_catalogue(args, export: Path, workdir: Path, app, total: int):
+    """Generated rows up to `args.size` datasets, imported by the real service; None if none are needed."""
+    padding = max(0, args.size - total)
+    if not padding:
+        return None
+    start = time.perf_counter()
+    sample = generated.ExportSample.read(export)
+    generated_csv = generated.write_generated_export(sample, padding, workdir / "export-generated.csv")
+    written = time.perf_counter() - start
+    with app.app_context():
+        start = time.perf_counter()
+        summary = import_catalogue([generated_csv])
+        db.session.commit()
+        imported = time.perf_counter() - start
+    say(f"padding: {number(padding)} generated rows written in {written:.2f} s, imported in {imported:.2f} s")
+    return (padding, written, imported, summary.line())
+
+
+def build_catalogue(args, export: Path, workdir: Path, app) -> dict:
+    """For `--part threads`: the same catalogue as the catalogue part ends with, without its measurements
+    (the real export imported in this process, then the padding)."""
+    with app.app_context():
+        start = time.perf_counter()
+        summary = import_catalogue([export])
+        db.session.commit()
+        imported = time.perf_counter() - start
+    say(f"catalogue: import of the real export, {summary.line()} in {imported:.2f} s")
+    real_total, _ = dataset_count(app)
+    generation = pad_catalogue(args, export, workdir, app, real_total)
+    total, current = dataset_count(app)
+    return {"imported": imported, "line": summary.line(), "generation": generation, "total": total, "current": current}
+
+
+def report_built_catalogue(built: dict) -> None:
+    print()
+    print("1. Catalogue (built for the threads part, not measured)")
+    print("-" * 55)
+    print(f"Real export imported with import_catalogue in {built['imported']:.2f} s: {built['line']}")
+    if built["generation"]:
+        padding, written, imported, line = built["generation"]
+        print(
+            f"Padding: {number(padding)} rows generated by bench/catalogue.py in {written:.2f} s, imported in "
+            f"{imported:.2f} s: {line}"
+        )
+    print(f"Catalogue: {number(built['total'])} datasets, {number(built['current'])} not archived")
+    print("(The catalogue part, `--part catalogue` or `all`, measures the import and the catalogue pages.)")
 
 
 def report(baselines: list[float], baseline_rows: int, first: ImportRun, second: ImportRun, total: int, current: int):
@@ -653,6 +721,438 @@ def report_requests(args, endpoints, chosen, small, big, small_total, big_total)
         "served, the last one when the catalogue is shorter). Times include rendering, not an HTTP server.\n"
         f"Target: median < {TARGET_MEDIAN_MS:.0f} ms at {number(big_total)} datasets: "
         f"{'all OK' if all_ok else 'MISSED for some'}."
+    )
+
+
+# 4. Threads ------------------------------------------------------------------------------------------------
+
+THREAD_SEARCH_WORD = "zone"
+THREAD_DEEP_PAGE = 2000
+TARGET_GROWTH = 1.5
+SAMPLE_SEED = 10
+
+
+@dataclass
+class ThreadBatch:
+    label: str
+    stats: generated_threads.BatchStats
+    summary: dict
+    checks: list[tuple[str, int]]
+    check_seconds: float
+    integrity: str
+
+
+def run_threads(args, app, section: int) -> None:
+    say(f"threads part: load average {load_average()}")
+    total = args.threads
+    small_size = max(1, total // 10)
+    start = time.perf_counter()
+    with app.app_context():
+        generator = generated_threads.ThreadGenerator(db.session)
+        setup = time.perf_counter() - start
+        corpus = generator.corpus
+        paragraphs = sum(len(pool) for pool in corpus.pools.values())
+        say(
+            f"threads generator ready in {setup:.2f} s: {number(len(corpus.sentences))} sentences of real "
+            f"descriptions, {number(paragraphs)} paragraphs rendered in {corpus.render_seconds:.2f} s"
+        )
+        people = generator.add_people()
+        say(
+            f"people: {number(len(people.authors))} authors, {number(people.member_count)} producer members, "
+            f"{len(people.curators)} curators in {people.seconds:.2f} s"
+        )
+        ids = generator.plan(total)
+        first = sorted(random.Random(SAMPLE_SEED).sample(ids, small_size))
+        rest = sorted(set(ids) - set(first))
+        small_batch = thread_batch(generator, first, "a random tenth")
+    endpoints, chosen, users = choose_thread_endpoints(app, people)
+    clients = {"anonymous": app.test_client()}
+    for who, user_id in users.items():
+        clients[who] = login(app, people.emails[user_id])
+    say(f"logged in through POST /connexion as {', '.join(users)}")
+    size_small = small_batch.summary["threads"]
+    say(f"measuring {len(endpoints)} URLs at {number(size_small)} threads ({args.requests} requests each)")
+    small = measure_thread_requests(app, endpoints, clients, users, args.requests)
+    with app.app_context():
+        big_batch = thread_batch(generator, rest, "the rest")
+    size_big = big_batch.summary["threads"]
+    say(f"measuring {len(endpoints)} URLs at {number(size_big)} threads ({args.requests} requests each)")
+    big = measure_thread_requests(app, endpoints, clients, users, args.requests)
+    report_thread_generation(section, generator, people, setup, [small_batch, big_batch])
+    report_thread_requests(section + 1, args, endpoints, chosen, small, big, size_small, size_big)
+
+
+def thread_batch(generator, ids: list[int], label: str) -> ThreadBatch:
+    say(f"generating {number(len(ids))} threads ({label})")
+    stats = generator.add_threads(ids, progress=lambda message: say(f"  {message}"))
+    say(
+        f"{number(stats.threads)} threads, {number(stats.rows['message'])} messages, "
+        f"{number(stats.rows['thread_event'])} events written in {stats.seconds:.2f} s"
+    )
+    start = time.perf_counter()
+    checks = generated_threads.check_consistency(db.session)
+    integrity = generated_threads.fts_integrity(db.session)
+    seconds = time.perf_counter() - start
+    broken = sum(count for _, count in checks)
+    say(f"consistency checks: {broken} rows out of line, FTS5 integrity-check {integrity} ({seconds:.2f} s)")
+    return ThreadBatch(label, stats, generated_threads.summary(db.session), checks, seconds, integrity)
+
+
+def login(app, email: str):
+    client = app.test_client()
+    response = client.post("/connexion", data={"email": email, "password": generated_threads.PASSWORD})
+    if response.status_code != 303:
+        raise SystemExit(f"login as {email} failed: HTTP {response.status_code}")
+    return client
+
+
+def _list_count(filters: thread_queries.ThreadFilters, page: int = 1):
+    def count(user, size):
+        found = thread_queries.search_threads(filters, user, page, size)
+        return found.total, found.number
+
+    return count
+
+
+def _inbox_count(tab: str):
+    def count(user, size):
+        ids = set(
+            db.session.scalars(
+                sa.select(Organisation.id).where(Organisation.id.in_(organisation_ids(user)), Organisation.is_producer)
+            )
+        )
+        return thread_queries.inbox_counts(user, ids)[tab], None
+
+    return count
+
+
+def _thread_count(thread_id: int):
+    def count(user, size):
+        thread = db.session.get(Thread, thread_id)
+        return len(thread_queries.thread_timeline(thread, can(user, "see_internal", thread))), None
+
+    return count
+
+
+def _panel_count(**where):
+    def count(user, size):
+        return sum(thread_queries.status_counts(user, **where).values()), None
+
+    return count
+
+
+def choose_thread_endpoints(app, people) -> tuple[list[Endpoint], dict[str, str], dict[str, int]]:
+    """The URLs and the people measured, chosen once at the first size and reused at the second."""
+    with app.app_context():
+        session = db.session
+        busiest = session.get(Organisation, people.busiest_organisation)
+        authors = set(people.authors)
+        restricted = sa.func.sum(sa.case((Thread.visibility == "restricted", 1), else_=0))
+        rows = session.execute(
+            sa.select(Thread.author_id, sa.func.count(), restricted)
+            .group_by(Thread.author_id)
+            .order_by(sa.func.count().desc(), Thread.author_id)
+        ).all()
+        plain = next(row for row in rows if row[0] in authors and row[2])
+        member = people.members[busiest.id][1]
+        long_thread = session.execute(
+            sa.select(Thread.id, Thread.messages_count, Thread.public_messages_count)
+            .where(
+                Thread.messages_count >= generated_threads.LONG_THREAD_MESSAGES,
+                Thread.visibility == "public",
+            )
+            .order_by((Thread.organisation_id == busiest.id).desc(), Thread.id)
+            .limit(1)
+        ).one()
+        dataset_row = session.execute(
+            sa.select(Dataset.id, Dataset.catalogue_id, Dataset.title, sa.func.count(Thread.id))
+            .join(Thread, Thread.dataset_id == Dataset.id)
+            .group_by(Dataset.id)
+            .order_by(sa.func.count(Thread.id).desc(), Dataset.id)
+            .limit(1)
+        ).one()
+        slug, name = busiest.slug, busiest.name
+        session.rollback()
+    users = {"user": plain[0], "curator": people.curators[0], "member": member}
+    everything = thread_queries.ThreadFilters()
+    quality = thread_queries.ThreadFilters(kind="quality_issue", state="ouverts")
+    search = thread_queries.ThreadFilters(q=THREAD_SEARCH_WORD)
+    endpoints = [
+        Endpoint("threads, page 1", "/threads", count=_list_count(everything)),
+        Endpoint(
+            "open quality issues",
+            "/threads?" + urlencode({"type": "quality_issue", "etat": "ouverts"}),
+            count=_list_count(quality),
+        ),
+        Endpoint(
+            f"search « {THREAD_SEARCH_WORD} »",
+            "/threads?" + urlencode({"q": THREAD_SEARCH_WORD}),
+            count=_list_count(search),
+        ),
+        Endpoint(
+            f"threads, page {THREAD_DEEP_PAGE}",
+            "/threads?" + urlencode({"page": THREAD_DEEP_PAGE}),
+            count=_list_count(everything, THREAD_DEEP_PAGE),
+            page=THREAD_DEEP_PAGE,
+        ),
+        Endpoint("threads, plain user", "/threads", who="user", count=_list_count(everything)),
+        Endpoint("threads, curator", "/threads", who="curator", count=_list_count(everything)),
+        Endpoint("thread, 50 messages", f"/threads/{long_thread.id}", count=_thread_count(long_thread.id)),
+        Endpoint(
+            "thread, 50 msgs, member",
+            f"/threads/{long_thread.id}",
+            who="member",
+            count=_thread_count(long_thread.id),
+        ),
+        Endpoint("inbox (busiest producer)", "/inbox", who="member", count=_inbox_count("a-traiter")),
+        Endpoint(
+            "inbox, en retard",
+            "/inbox?" + urlencode({"onglet": "en-retard"}),
+            who="member",
+            count=_inbox_count("en-retard"),
+        ),
+        Endpoint(
+            "dataset page (most threads)",
+            f"/datasets/{dataset_row.catalogue_id}",
+            count=_panel_count(dataset_id=dataset_row.id),
+        ),
+        Endpoint(
+            "organisation page (busiest)",
+            f"/organisations/{slug}",
+            count=_panel_count(organisation_id=people.busiest_organisation),
+        ),
+    ]
+    chosen = {
+        "search word": THREAD_SEARCH_WORD,
+        "plain user": f"{people.emails[plain[0]]}, the author with the most threads ({plain[1]}, {plain[2]} "
+        "restricted) at the first size",
+        "curator": people.emails[people.curators[0]],
+        "member": f"{people.emails[member]}, one of the {len(people.members[people.busiest_organisation])} "
+        f"members of {name}",
+        "long thread": f"n° {long_thread.id}, {long_thread.messages_count} messages "
+        f"({long_thread.public_messages_count} public)",
+        "dataset": f"{dataset_row.catalogue_id} ({dataset_row.title[:60]}), {dataset_row[3]} threads at the first size",
+    }
+    return endpoints, chosen, users
+
+
+def measure_thread_requests(app, endpoints, clients, users, requests: int) -> dict[str, Measure]:
+    with app.app_context():
+        engine = db.engine
+        size = app.config["FEEDBACK_PAGE_SIZE"]
+        results = {}
+        for endpoint in endpoints:
+            user = db.session.get(User, users[endpoint.who]) if endpoint.who in users else None
+            results[endpoint.label] = endpoint.count(user, size)
+            db.session.rollback()
+    measures = {}
+    with QueryCounter(engine) as counter:
+        for endpoint in endpoints:
+            start = time.perf_counter()
+            measure = _measure_one(clients[endpoint.who], counter, endpoint, requests, results)
+            measures[endpoint.label] = measure
+            say(
+                f"  {endpoint.label}: median {measure.median_ms:.1f} ms "
+                f"over {measure.samples} requests ({time.perf_counter() - start:.1f} s with the warm-ups)"
+            )
+    return measures
+
+
+def report_thread_generation(section: int, generator, people, setup: float, batches: list[ThreadBatch]) -> None:
+    title = f"{section}. Threads: generated data"
+    print()
+    print(title)
+    print("-" * len(title))
+    busiest = people.busiest_organisation
+    corpus = generator.corpus
+    paragraphs = sum(len(pool) for pool in corpus.pools.values())
+    print(
+        f"Generator (bench/threads.py), set up in {setup:.2f} s: the producer organisations and current datasets of\n"
+        f"the catalogue read, {number(len(corpus.sentences))} French sentences taken from real dataset descriptions, "
+        f"{number(paragraphs)} paragraphs\n"
+        f"(template + real sentence) rendered once by render_markdown in {corpus.render_seconds:.2f} s.\n"
+        f"People, inserted in {people.seconds:.2f} s: {number(len(people.authors))} authors, "
+        f"{number(people.member_count)} members of the {len(people.members)} producer organisations\n"
+        f"({len(people.members[busiest])} for the busiest, {generator.organisation_names[busiest]}), "
+        f"{len(people.curators)} curators; one password, hashed once.\n"
+        "Threads are inserted in bulk (SQLAlchemy Core executemany, "
+        f"{generated_threads.CHUNK:,} threads and their rows per round), the FTS5\n"
+        "index filled by THREAD_SEARCH.index per round; not through the services, one thread at a time, which\n"
+        "would take about half an hour at 100,000 threads (see bench/README.md)."
+    )
+    print()
+    rows = []
+    for batch in batches:
+        stats = batch.stats
+        written = sum(stats.rows.values())
+        rows.append(
+            [
+                batch.label,
+                number(stats.threads),
+                number(stats.rows["message"]),
+                number(stats.rows["thread_event"]),
+                number(stats.rows["vote"]),
+                number(stats.rows["subscription"]),
+                f"{stats.seconds:.2f}",
+                number(int(stats.threads / stats.seconds)),
+                number(int(written / stats.seconds)),
+                f"{stats.index_seconds:.2f}",
+                f"{stats.analyze_seconds:.2f}",
+            ]
+        )
+    print(
+        table(
+            [
+                "batch",
+                "threads",
+                "messages",
+                "events",
+                "votes",
+                "follows",
+                "seconds",
+                "threads/s",
+                "rows/s",
+                "FTS s",
+                "ANALYZE s",
+            ],
+            rows,
+            right=set(range(1, 10)),
+        )
+    )
+    total_seconds = setup + people.seconds + sum(batch.stats.seconds for batch in batches)
+    print(f"Generation time of the threads, set-up and people included: {total_seconds:.1f} s")
+    print()
+    small, big = batches[0].summary, batches[1].summary
+    s, b = f"@{number(small['threads'])}", f"@{number(big['threads'])}"
+
+    def share(summary, key):
+        return f"{number(summary[key])} ({100 * summary[key] / summary['threads']:.0f} %)"
+
+    def per_thread(summary, key):
+        return f"{number(summary[key])} ({summary[key] / summary['threads']:.1f}/thread)"
+
+    contents = [
+        ["messages", per_thread(small, "messages"), per_thread(big, "messages")],
+        ["  official answers", number(small["official answers"]), number(big["official answers"])],
+        ["  internal notes", number(small["internal notes"]), number(big["internal notes"])],
+        ["events", per_thread(small, "events"), per_thread(big, "events")],
+        ["votes", number(small["votes"]), number(big["votes"])],
+        ["subscriptions", number(small["subscriptions"]), number(big["subscriptions"])],
+        ["open threads", share(small, "open"), share(big, "open")],
+        ["  overdue (open, past due_at)", share(small, "overdue"), share(big, "overdue")],
+        ["restricted data requests", number(small["restricted"]), number(big["restricted"])],
+        ["without a service (triage)", number(small["unrouted"]), number(big["unrouted"])],
+        ["threads of ≥ 50 messages", number(small["long threads"]), number(big["long threads"])],
+        [
+            "busiest organisation",
+            f"{number(small['busiest organisation threads'])} threads",
+            f"{number(big['busiest organisation threads'])} threads",
+        ],
+        [
+            "busiest dataset",
+            f"{number(small['busiest dataset threads'])} threads",
+            f"{number(big['busiest dataset threads'])} threads",
+        ],
+        ["datasets with threads", number(small["datasets with threads"]), number(big["datasets with threads"])],
+    ]
+    for kind in ("quality_issue", "question", "data_request", "missing_data"):
+        contents.append([f"kind {kind}", number(small["kinds"].get(kind, 0)), number(big["kinds"].get(kind, 0))])
+    for status in ThreadStatus:
+        contents.append(
+            [f"status {status.value}", number(small["statuses"].get(status, 0)), number(big["statuses"].get(status, 0))]
+        )
+    print(table(["contents", s, b], contents, right={1, 2}))
+    print()
+    checks = [
+        [name, number(count), number(batches[1].checks[i][1])] for i, (name, count) in enumerate(batches[0].checks)
+    ]
+    checks.append(["FTS5 integrity-check of thread_fts", batches[0].integrity, batches[1].integrity])
+    broken = sum(c for _, c in batches[0].checks) + sum(c for _, c in batches[1].checks)
+    ok = not broken and batches[0].integrity == batches[1].integrity == "OK"
+    print(table(["consistency: rows out of line (0 expected)", s, b], checks, right={1, 2}))
+    print(
+        f"Consistency with what the services write: {verdict(ok)} "
+        f"(checked in {batches[0].check_seconds:.1f} s and {batches[1].check_seconds:.1f} s)"
+    )
+
+
+def report_thread_requests(section, args, endpoints, chosen, small, big, small_total, big_total) -> None:
+    title = (
+        f"{section}. Threads: requests through the WSGI app (test client, {WARMUPS} warm-ups, {args.requests} timed)"
+    )
+    print()
+    print(title)
+    print("-" * len(title))
+    for name, value in chosen.items():
+        print(f"{name:12}: {value}")
+    print()
+    print("URLs:")
+    for endpoint in endpoints:
+        print(f"  {endpoint.label:28} {endpoint.url}  [{endpoint.who}]")
+    print()
+    s, b = f"@{number(small_total)}", f"@{number(big_total)}"
+    rows = []
+    verdicts = {"time": True, "sql": True, "growth": True}
+    for endpoint in endpoints:
+        little, large = small[endpoint.label], big[endpoint.label]
+        growth = large.median_ms / little.median_ms
+        fast, same, flat = large.median_ms < TARGET_MEDIAN_MS, little.queries == large.queries, growth <= TARGET_GROWTH
+        verdicts["time"] &= fast
+        verdicts["sql"] &= same
+        verdicts["growth"] &= flat
+        results = f"{number(little.results)} / {number(large.results)}"
+        if endpoint.page != 1:
+            results = f"p.{little.served_page} / p.{large.served_page}"
+        rows.append(
+            [
+                endpoint.label,
+                "/".join(map(str, little.queries)),
+                "/".join(map(str, large.queries)),
+                f"{little.median_ms:.1f}",
+                f"{little.p95_ms:.1f}",
+                f"{large.median_ms:.1f}",
+                f"{large.p95_ms:.1f}",
+                f"{growth:.2f}",
+                f"{little.samples}/{large.samples}",
+                f"{large.size_kb:.0f}",
+                results,
+                verdict(fast),
+                verdict(same),
+                verdict(flat),
+            ]
+        )
+    print(
+        table(
+            [
+                "request",
+                f"SQL {s}",
+                f"SQL {b}",
+                f"med ms {s}",
+                f"p95 {s}",
+                f"med ms {b}",
+                f"p95 {b}",
+                "growth",
+                "n",
+                "KiB",
+                "results",
+                "< 50 ms",
+                "same SQL",
+                "≤ 1.5×",
+            ],
+            rows,
+            right=set(range(1, 10)),
+        )
+    )
+    print()
+    print(
+        f"growth = median {b} / median {s}. n = timed requests {s}/{b} (fewer than {args.requests} when a URL used\n"
+        f"up its {URL_BUDGET_S:.0f} s budget). results = {s} / {b}: matching threads for the lists, threads under the\n"
+        "inbox tab, timeline items shown on the thread page, visible threads counted in a catalogue page's panel;\n"
+        f"for page {THREAD_DEEP_PAGE}, the page actually served (the last one when there are fewer pages).\n"
+        f"Targets at {number(big_total)} threads: median < {TARGET_MEDIAN_MS:.0f} ms: "
+        f"{'all OK' if verdicts['time'] else 'MISSED for some'}; SQL statements the same at both sizes: "
+        f"{'all OK' if verdicts['sql'] else 'MISSED for some'};\n"
+        f"growth ≤ {TARGET_GROWTH}×: {'all OK' if verdicts['growth'] else 'MISSED for some'}."
     )
 
 

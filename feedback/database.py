@@ -55,6 +55,14 @@ def allowed_values(column: str, values) -> sa.CheckConstraint:
     return sa.CheckConstraint(f"{column} IN ({listed})", name=f"{column}_allowed")
 
 
+def refresh_statistics(session) -> None:
+    """Refresh the query planner's statistics after a bulk change (ANALYZE, on both databases).
+
+    SQLite has none until told: without them it may walk a large index where a selective one would do.
+    PostgreSQL's autovacuum keeps them current too, but not right after an import."""
+    session.execute(sa.text("ANALYZE"))
+
+
 class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 

@@ -16,6 +16,7 @@ from feedback.catalogue.models import Dataset
 from feedback.catalogue.reference import load_reference
 from feedback.catalogue.services import import_catalogue
 from feedback.catalogue.sources import UnreadableFile
+from feedback.database import refresh_statistics
 from feedback.extensions import db
 from feedback.threads.udata import import_discussions
 
@@ -107,6 +108,8 @@ def load(sample: Path | None):
                 password,
             )
         )
+    db.session.commit()
+    refresh_statistics(db.session)
     db.session.commit()
     click.echo("Comptes de démonstration (mots de passe renouvelés à chaque lancement) :")
     for label, email, password in lines:

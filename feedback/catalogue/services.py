@@ -26,7 +26,7 @@ from feedback.catalogue.models import (
 )
 from feedback.catalogue.reference import ServiceRecord, read_services, territory_lookup
 from feedback.catalogue.sources import DatasetRecord, SourceRow, read_source
-from feedback.database import utcnow
+from feedback.database import refresh_statistics, utcnow
 from feedback.extensions import db
 from feedback.markdown import plain_text
 from feedback.search import normalise
@@ -306,4 +306,6 @@ def import_catalogue(
         for batch in _batches(read_source(Path(path), on_read), batch_size):
             run.import_batch(source, batch)
     db.session.flush()
+    if not run.summary.changed_nothing:
+        refresh_statistics(db.session)
     return run.summary

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from feedback.database import refresh_statistics
 from feedback.extensions import db
 from feedback.threads.udata import UnreadableDiscussions, import_discussions
 
@@ -34,6 +35,9 @@ def import_udata(paths: tuple[Path, ...]):
         db.session.rollback()
         raise click.ClickException(f"{error}. Rien n'a été importé.") from None
     db.session.commit()
+    if summary.imported:
+        refresh_statistics(db.session)
+        db.session.commit()
     for udata_id, dataset_id in summary.unknown_datasets[:MAX_LISTED]:
         click.echo(f"Non importée — discussion {udata_id} : jeu de données {dataset_id} absent du catalogue", err=True)
     for where, reason in summary.rejected[:MAX_LISTED]:

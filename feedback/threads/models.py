@@ -170,8 +170,12 @@ class Thread(db.Model):
         allowed_values("kind", ThreadKind),
         allowed_values("status", ThreadStatus),
         allowed_values("visibility", Visibility),
-        sa.Index("ix_thread_organisation_status", "organisation_id", "status"),
-        sa.Index("ix_thread_dataset_status", "dataset_id", "status"),
+        # Counts by status on organisation and dataset pages (visibility included: no row is read).
+        sa.Index("ix_thread_organisation_status", "organisation_id", "status", "visibility"),
+        sa.Index("ix_thread_dataset_status", "dataset_id", "status", "visibility"),
+        # An organisation's latest threads; its inbox (open threads by due date).
+        sa.Index("ix_thread_organisation_activity", "organisation_id", "visibility", "last_activity_at"),
+        sa.Index("ix_thread_organisation_open_due", "organisation_id", "is_open", "due_at"),
         sa.Index("ix_thread_status_last_activity", "status", "last_activity_at"),
         sa.Index("ix_thread_visibility_last_activity", "visibility", "last_activity_at"),
         sa.Index("ix_thread_open_due", "is_open", "due_at"),
