@@ -76,12 +76,14 @@ def _register_blueprints(app: Flask) -> None:
     from feedback.accounts.views import blueprint as accounts
     from feedback.catalogue.views import blueprint as catalogue
     from feedback.home import blueprint as home
+    from feedback.notifications.views import blueprint as notifications
     from feedback.threads.views import blueprint as threads
 
     app.register_blueprint(home)
     app.register_blueprint(accounts)
     app.register_blueprint(catalogue)
     app.register_blueprint(threads)
+    app.register_blueprint(notifications)
 
 
 def _register_commands(app: Flask) -> None:

@@ -3,6 +3,7 @@
 from feedback.accounts.models import Membership, Organisation, User
 from feedback.catalogue.models import DATASET_SEARCH, Dataset, Territory, Theme
 from feedback.extensions import db
+from feedback.notifications.models import Notification
 from feedback.threads.models import THREAD_SEARCH, Message, Subscription, Thread, ThreadEvent, Vote
 
 # Database objects that the models do not describe but the migrations create (full-text indexes).
@@ -17,6 +18,7 @@ __all__ = [
     "Dataset",
     "Membership",
     "Message",
+    "Notification",
     "Organisation",
     "Subscription",
     "Territory",

@@ -1,5 +1,6 @@
 """Operations on threads. Each checks permission, changes the rows, writes one event per change, keeps
-the counters in the thread row, and flushes; the caller (one request, one command) commits once."""
+the counters in the thread row, tells the people concerned (`recipients.notify_event`), and flushes; the
+caller (one request, one command) commits once, the change and its notifications together."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from feedback.database import utcnow
 from feedback.extensions import db
 from feedback.markdown import plain_text, render_markdown
 from feedback.search import normalise
-from feedback.threads import deadlines
+from feedback.threads import deadlines, recipients
 from feedback.threads.models import (
     THREAD_SEARCH,
     DeclineReason,
@@ -206,8 +207,9 @@ def create_thread(author: User, new: NewThread, *, created_at: datetime | None =
         )
     )
     _follow(thread, author)
-    record_event(thread, author, "created", at=now, kind=kind.value, organisation_id=thread.organisation_id)
+    event = record_event(thread, author, "created", at=now, kind=kind.value, organisation_id=thread.organisation_id)
     _reindex(thread, search_text_of(title, [body]), indexed=False)
+    recipients.notify_event(thread, event, author)
     return thread
 
 
@@ -220,11 +222,14 @@ def post_message(
     official: bool = True,
     posted_at: datetime | None = None,
     moves_status: bool = True,
+    notify: bool = True,
 ) -> Message:
     """A reply, an official answer of the producer, or an internal note.
 
     A producer member's first answer moves a new thread to "pris en compte"; the author's reply to a
-    request for details moves it back there (unless `moves_status` is false: the caller sets the status)."""
+    request for details moves it back there (unless `moves_status` is false: the caller sets the status).
+    The message's notification tells of that move too. `notify` false: the caller's own event tells of
+    the message (a motive, a question, the word on a transfer), so that nobody is told twice."""
     _require(author, "internal_note" if internal else "reply", thread)
     body = _check_body(body)
     now = posted_at or utcnow()
@@ -243,9 +248,10 @@ def post_message(
     db.session.add(message)
     db.session.flush()
     thread.messages_count += 1
+    _follow(thread, author)  # whoever writes in a thread hears of the answers (the service's agent, too)
     if not internal:  # lists show the last activity: an internal note must not show through it
         _touch(thread, now)
-    record_event(
+    event = record_event(
         thread,
         author,
         "internal_note" if internal else "message",
@@ -255,6 +261,8 @@ def post_message(
         official=as_organisation is not None,
     )
     if internal:
+        if notify:
+            recipients.notify_event(thread, event, author, message=message)
         return message
     thread.public_messages_count += 1
     if as_organisation is not None:
@@ -265,16 +273,19 @@ def post_message(
     elif moves_status and author.id == thread.author_id and thread.status == ThreadStatus.NEEDS_INFO:
         _change(thread, author, ThreadStatus.ACKNOWLEDGED, now, automatic=True)
     _reindex(thread, thread.search_text + " " + normalise(plain_text(body)[:5000]))
+    if notify:
+        recipients.notify_event(thread, event, author, message=message)
     return message
 
 
 def _change(
     thread: Thread, actor: User | None, status: ThreadStatus, now: datetime, automatic: bool = False, **payload
-) -> None:
+) -> ThreadEvent:
+    """Set the status and record it; the caller tells people (with the message that goes with it, if any)."""
     previous = thread.status
     _set_status(thread, status, now)
     _touch(thread, now)
-    record_event(
+    return record_event(
         thread, actor, "status_changed", at=now, previous=previous, status=status.value, automatic=automatic, **payload
     )
 
@@ -319,9 +330,11 @@ def change_status(
             )
         thread.resolution_dataset_id = resolution_dataset.id
         payload.update(resolution_dataset_id=resolution_dataset.id)
-    _change(thread, actor, status, now, **payload)
+    event = _change(thread, actor, status, now, **payload)
+    message = None
     if motive and motive.strip():  # the motive, or a word on the change, goes to the requester
-        post_message(thread, actor, motive, posted_at=now, moves_status=False)
+        message = post_message(thread, actor, motive, posted_at=now, moves_status=False, notify=False)
+    recipients.notify_event(thread, event, actor, message=message)
 
 
 def _mark_duplicate(thread: Thread, original: Thread | None) -> None:
@@ -352,7 +365,8 @@ def _mark_duplicate(thread: Thread, original: Thread | None) -> None:
 def withdraw_thread(thread: Thread, actor: User, *, expected_version: int | None = None) -> None:
     _require(actor, "withdraw", thread)
     _check_version(thread, expected_version)
-    _change(thread, actor, ThreadStatus.WITHDRAWN, utcnow())
+    event = _change(thread, actor, ThreadStatus.WITHDRAWN, utcnow())
+    recipients.notify_event(thread, event, actor)
 
 
 def reopen_thread(thread: Thread, actor: User, *, expected_version: int | None = None) -> None:
@@ -362,7 +376,8 @@ def reopen_thread(thread: Thread, actor: User, *, expected_version: int | None =
     thread.decline_reason = None
     thread.duplicate_of_id = None
     thread.resolution_dataset_id = None
-    _change(thread, actor, status, utcnow(), reopened=True)
+    event = _change(thread, actor, status, utcnow(), reopened=True)
+    recipients.notify_event(thread, event, actor)
 
 
 def ask_details(thread: Thread, actor: User, question: str, *, expected_version: int | None = None) -> None:
@@ -371,9 +386,13 @@ def ask_details(thread: Thread, actor: User, question: str, *, expected_version:
     _check_version(thread, expected_version)
     question = _check_body(question)
     now = utcnow()
+    event = None
     if thread.status != ThreadStatus.NEEDS_INFO:
-        _change(thread, actor, ThreadStatus.NEEDS_INFO, now)
-    post_message(thread, actor, question, posted_at=now, moves_status=False)
+        event = _change(thread, actor, ThreadStatus.NEEDS_INFO, now)
+    # Already waiting for details: the question is a message like another.
+    message = post_message(thread, actor, question, posted_at=now, moves_status=False, notify=event is None)
+    if event is not None:
+        recipients.notify_event(thread, event, actor, message=message)
 
 
 def transfer_thread(
@@ -389,10 +408,10 @@ def transfer_thread(
     message = _check_body(message)
     now = utcnow()
     previous = thread.organisation_id
-    post_message(thread, actor, message, posted_at=now, moves_status=False)
+    word = post_message(thread, actor, message, posted_at=now, moves_status=False, notify=False)
     thread.organisation_id = organisation.id
     thread.assignee_id = None
-    record_event(
+    event = record_event(
         thread,
         actor,
         "transferred",
@@ -401,6 +420,7 @@ def transfer_thread(
         organisation_name=organisation.name,
     )
     _touch(thread, now)
+    recipients.notify_event(thread, event, actor, message=word)
 
 
 def extend_deadline(thread: Thread, actor: User, motive: str, *, expected_version: int | None = None) -> None:
@@ -416,8 +436,8 @@ def extend_deadline(thread: Thread, actor: User, motive: str, *, expected_versio
     previous = thread.due_at
     thread.due_at = deadlines.legal_due_at(thread.created_at, extended=True)
     thread.deadline_extended = True
-    post_message(thread, actor, motive, posted_at=now, moves_status=False)
-    record_event(
+    message = post_message(thread, actor, motive, posted_at=now, moves_status=False, notify=False)
+    event = record_event(
         thread,
         actor,
         "deadline_extended",
@@ -425,6 +445,7 @@ def extend_deadline(thread: Thread, actor: User, motive: str, *, expected_versio
         due_at=thread.due_at.isoformat(),
         motive=motive,
     )
+    recipients.notify_event(thread, event, actor, message=message)
 
 
 def assign_thread(thread: Thread, actor: User, assignee: User | None, *, expected_version: int | None = None) -> None:
@@ -439,10 +460,11 @@ def assign_thread(thread: Thread, actor: User, assignee: User | None, *, expecte
         if not member:
             raise ThreadError("On n'assigne un fil qu'à un membre du service concerné.", "assignee")
     thread.assignee_id = assignee.id if assignee else None
-    record_event(
+    event = record_event(
         thread, actor, "assigned", assignee_id=thread.assignee_id, assignee_name=assignee.name if assignee else None
     )
     _touch(thread, utcnow())
+    recipients.notify_event(thread, event, actor)
 
 
 def reclassify_thread(
@@ -536,7 +558,7 @@ def route_thread(thread: Thread, actor: User, organisation: Organisation) -> Non
     now = utcnow()
     if thread.due_at is None:  # the deadline runs from the request's receipt by the administration
         thread.due_at = initial_due_at(ThreadKind(thread.kind), thread.created_at)
-    record_event(
+    event = record_event(
         thread,
         actor,
         "routed",
@@ -545,3 +567,4 @@ def route_thread(thread: Thread, actor: User, organisation: Organisation) -> Non
         organisation_name=organisation.name,
     )
     _touch(thread, now)
+    recipients.notify_event(thread, event, actor)

@@ -1,0 +1,85 @@
+"""Notifications: one row per recipient and event, shown in the application (and, later, e-mailed from
+this same table: the outbox).
+
+This layer knows people, not threads: a notification carries what it needs to be shown (its text and
+the path it leads to), and the ids of what it concerns as plain integers, without foreign keys to the
+layers above.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from feedback.database import UTCDateTime, allowed_values, utcnow
+from feedback.extensions import db
+
+MAX_TEXT_LENGTH = 400
+MAX_LINK_LENGTH = 300
+
+
+class NotificationKind(enum.StrEnum):
+    THREAD_CREATED = "thread_created"
+    MESSAGE = "message"
+    INTERNAL_NOTE = "internal_note"
+    STATUS_CHANGED = "status_changed"
+    TRANSFERRED = "transferred"
+    ROUTED = "routed"
+    DEADLINE_EXTENDED = "deadline_extended"
+    ASSIGNED = "assigned"
+
+    @property
+    def label(self) -> str:
+        return KIND_LABELS[self]
+
+
+KIND_LABELS = {
+    NotificationKind.THREAD_CREATED: "Nouveau fil",
+    NotificationKind.MESSAGE: "Message",
+    NotificationKind.INTERNAL_NOTE: "Note interne",
+    NotificationKind.STATUS_CHANGED: "Statut",
+    NotificationKind.TRANSFERRED: "Transfert",
+    NotificationKind.ROUTED: "Orientation",
+    NotificationKind.DEADLINE_EXTENDED: "Délai prolongé",
+    NotificationKind.ASSIGNED: "Assignation",
+}
+
+
+class Notification(db.Model):
+    __tablename__ = "notification"
+    __table_args__ = (
+        allowed_values("kind", NotificationKind),
+        # The bell: the unread ones of a person, counted on every page.
+        sa.Index("ix_notification_recipient_read", "recipient_id", "read_at"),
+        # The list: a person's notifications, newest first.
+        sa.Index("ix_notification_recipient_created", "recipient_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(sa.String(30))
+    # What it concerns (a thread and the event of its log), as plain ids: no foreign key to upper layers.
+    thread_id: Mapped[int | None] = mapped_column()
+    event_id: Mapped[int | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set by the mail worker once the server accepted the mail (to come); null until then.
+    emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A path of this site, such as "/threads/12#message-34".
+    link: Mapped[str] = mapped_column(sa.String(MAX_LINK_LENGTH))
+    # A short French sentence, written when the event happened.
+    text: Mapped[str] = mapped_column(sa.String(MAX_TEXT_LENGTH))
+
+    @property
+    def kind_label(self) -> str:
+        return NotificationKind(self.kind).label
+
+    @property
+    def is_unread(self) -> bool:
+        return self.read_at is None
+
+    def __repr__(self) -> str:
+        return f"<Notification {self.id} {self.kind} to {self.recipient_id}>"
