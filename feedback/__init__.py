@@ -88,11 +88,12 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_commands(app: Flask) -> None:
     from feedback.accounts.cli import users
+    from feedback.capitalisation.cli import reports
     from feedback.catalogue.cli import catalogue, reference
     from feedback.demo import demo
     from feedback.threads.cli import threads
 
-    for group in (users, reference, catalogue, threads, demo):
+    for group in (users, reference, catalogue, threads, reports, demo):
         app.cli.add_command(group)
 
 

@@ -1,0 +1,1 @@
+"""Capitalisation: what all the threads teach, as indicators, recommendations and reports for the producers."""
