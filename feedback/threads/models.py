@@ -177,7 +177,8 @@ class Thread(db.Model):
         sa.Index("ix_thread_organisation_activity", "organisation_id", "visibility", "last_activity_at"),
         sa.Index("ix_thread_organisation_open_due", "organisation_id", "is_open", "due_at"),
         sa.Index("ix_thread_status_last_activity", "status", "last_activity_at"),
-        sa.Index("ix_thread_visibility_last_activity", "visibility", "last_activity_at"),
+        # The public list, latest first; search_title lets a search sorted by relevance read this index alone.
+        sa.Index("ix_thread_visibility_last_activity", "visibility", "last_activity_at", "id", "search_title"),
         sa.Index("ix_thread_open_due", "is_open", "due_at"),
     )
 

@@ -244,7 +244,7 @@ def upgrade():
         batch_op.create_index('ix_thread_status_last_activity', ['status', 'last_activity_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_thread_territory_code'), ['territory_code'], unique=False)
         batch_op.create_index(batch_op.f('ix_thread_use_case'), ['use_case'], unique=False)
-        batch_op.create_index('ix_thread_visibility_last_activity', ['visibility', 'last_activity_at'], unique=False)
+        batch_op.create_index('ix_thread_visibility_last_activity', ['visibility', 'last_activity_at', 'id', 'search_title'], unique=False)
         batch_op.create_index(batch_op.f('ix_thread_votes_count'), ['votes_count'], unique=False)
 
     op.create_table('message',
