@@ -253,7 +253,7 @@ def choose_endpoints(app) -> tuple[list[Endpoint], dict[str, str]]:
         producer = db.session.execute(
             sa.select(Organisation.slug, Organisation.name, count)
             .join(Dataset, Dataset.organisation_id == Organisation.id)
-            .where(Dataset.archived_at.is_(None))
+            .where(Dataset.archived.is_(False))
             .group_by(Organisation.id)
             .order_by(count.desc(), Organisation.slug)
             .limit(1)
@@ -280,7 +280,7 @@ def choose_endpoints(app) -> tuple[list[Endpoint], dict[str, str]]:
             .where(
                 sa.exists().where(dataset_theme.c.dataset_id == Dataset.id),
                 sa.exists().where(dataset_territory.c.dataset_id == Dataset.id),
-                Dataset.archived_at.is_(None),
+                Dataset.archived.is_(False),
             )
             .order_by(sa.func.abs(sa.func.length(Dataset.description) - median_length), Dataset.id)
             .limit(1)
@@ -383,7 +383,7 @@ def _measure_one(client, counter: QueryCounter, endpoint: Endpoint, requests: in
 def dataset_count(app) -> tuple[int, int]:
     with app.app_context():
         total = db.session.scalar(sa.select(sa.func.count(Dataset.id)))
-        current = db.session.scalar(sa.select(sa.func.count(Dataset.id)).where(Dataset.archived_at.is_(None)))
+        current = db.session.scalar(sa.select(sa.func.count(Dataset.id)).where(Dataset.archived.is_(False)))
         db.session.rollback()
     return total, current
 

@@ -475,7 +475,7 @@ class ThreadGenerator:
         rows = session.execute(
             sa.select(Dataset.id, Dataset.organisation_id, Dataset.title)
             .join(Organisation, Organisation.id == Dataset.organisation_id)
-            .where(Dataset.archived_at.is_(None), Organisation.is_producer)
+            .where(Dataset.archived.is_(False), Organisation.is_producer)
             .order_by(Dataset.id)
         ).all()
         if not rows:

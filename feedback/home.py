@@ -14,7 +14,7 @@ blueprint = Blueprint("home", __name__)
 
 @blueprint.get("/")
 def index():
-    datasets = db.session.scalar(sa.select(sa.func.count(Dataset.id)).where(Dataset.archived_at.is_(None)))
+    datasets = db.session.scalar(sa.select(sa.func.count(Dataset.id)).where(Dataset.archived.is_(False)))
     producers = db.session.scalar(sa.select(sa.func.count(Organisation.id)).where(Organisation.is_producer))
     return render_template("home.html", datasets_count=datasets, producers_count=producers)
 

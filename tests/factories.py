@@ -94,6 +94,7 @@ def create_dataset(
         zones=[],
         modified_at=modified_at or datetime(2025, 1, 1, tzinfo=UTC),
         archived_at=datetime(2025, 6, 1, tzinfo=UTC) if archived else None,
+        archived=archived,
         search_text=dataset_search_text(title, None, organisation.name if organisation else None, tags, description),
         content_hash="test",
     )

@@ -60,7 +60,7 @@ def search_datasets(filters: DatasetFilters, page: int, size: int) -> Page[Datas
         dialect = db.session.get_bind().dialect.name
         statement = statement.where(DATASET_SEARCH.matching(dialect, Dataset.id, Dataset.search_text, words))
     if not filters.archived:
-        statement = statement.where(Dataset.archived_at.is_(None))
+        statement = statement.where(Dataset.archived.is_(False))
     if filters.producer:
         statement = statement.join(Organisation, Organisation.id == Dataset.organisation_id).where(
             Organisation.slug == filters.producer

@@ -89,5 +89,5 @@ def find_dataset(identifier: Identifier) -> Dataset | None:
     }[identifier.kind]
     # A Géo-IDE record (or a slug) harvested twice: the live dataset comes before the archived one.
     statement = sa.select(Dataset).where(column == identifier.value)
-    statement = statement.order_by(Dataset.archived_at.is_not(None), Dataset.id).limit(1)
+    statement = statement.order_by(Dataset.archived, Dataset.id).limit(1)
     return db.session.scalars(statement).first()

@@ -201,6 +201,7 @@ class CatalogueImport:
             "published_at": record.published_at,
             "modified_at": record.modified_at,
             "archived_at": record.archived_at,
+            "archived": record.archived_at is not None,
             "resources_count": record.resources_count,
             "resources_formats": record.resources_formats,
             "search_text": dataset_search_text(

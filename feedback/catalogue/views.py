@@ -91,7 +91,7 @@ def dataset(identifier: str):
 def organisations():
     counts = (
         sa.select(Dataset.organisation_id, sa.func.count(Dataset.id).label("datasets"))
-        .where(Dataset.archived_at.is_(None))
+        .where(Dataset.archived.is_(False))
         .group_by(Dataset.organisation_id)
         .subquery()
     )

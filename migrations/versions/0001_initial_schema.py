@@ -113,6 +113,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('catalogue_id', sa.String(length=24), nullable=False),
     sa.Column('organisation_id', sa.Integer(), nullable=True),
+    sa.Column('archived', sa.Boolean(), nullable=False),
     sa.Column('archived_at', feedback.database.UTCDateTime(timezone=True), nullable=True),
     sa.Column('modified_at', feedback.database.UTCDateTime(timezone=True), nullable=True),
     sa.Column('published_at', feedback.database.UTCDateTime(timezone=True), nullable=True),
@@ -142,8 +143,8 @@ def upgrade():
     sa.UniqueConstraint('catalogue_id', name=op.f('uq_dataset_catalogue_id'))
     )
     with op.batch_alter_table('dataset', schema=None) as batch_op:
-        batch_op.create_index('ix_dataset_current_recent', ['archived_at', 'modified_at', 'id', 'search_title'], unique=False)
-        batch_op.create_index('ix_dataset_current_title', ['archived_at', 'title', 'id'], unique=False)
+        batch_op.create_index('ix_dataset_current_recent', ['archived', 'modified_at', 'id', 'search_title'], unique=False)
+        batch_op.create_index('ix_dataset_current_title', ['archived', 'title', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_dataset_geoide_record_id'), ['geoide_record_id'], unique=False)
         batch_op.create_index('ix_dataset_organisation_title', ['organisation_id', 'title'], unique=False)
         batch_op.create_index(batch_op.f('ix_dataset_slug'), ['slug'], unique=False)
