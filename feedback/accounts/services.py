@@ -68,6 +68,13 @@ def organisation_kind_from_name(name: str) -> OrganisationKind:
     return OrganisationKind.PUBLIC_BODY
 
 
+def organisation_by_slug(slug: str | None) -> Organisation | None:
+    """The organisation of a URL or a form's choice."""
+    if not slug:
+        return None
+    return db.session.scalars(sa.select(Organisation).where(Organisation.slug == slug)).first()
+
+
 def find_organisation(key: str) -> Organisation | None:
     """An organisation by slug, data.gouv.fr id or numeric id."""
     key = key.strip()

@@ -106,7 +106,7 @@ def organisations():
 
 
 def _organisation_or_404(slug: str) -> Organisation:
-    organisation = db.session.scalars(sa.select(Organisation).where(Organisation.slug == slug)).first()
+    organisation = accounts.organisation_by_slug(slug)
     if organisation is None:
         abort(404)
     return organisation

@@ -9,6 +9,7 @@ from jinja2_fragments.flask import render_block
 from markupsafe import Markup
 
 from feedback.accounts.models import Membership, Organisation, User
+from feedback.accounts.services import organisation_by_slug
 from feedback.catalogue import queries as catalogue_queries
 from feedback.catalogue.models import Territory, Theme, ThemeScheme
 from feedback.catalogue.resolver import resolve_dataset
@@ -32,7 +33,7 @@ from feedback.threads.forms import (
     TransferForm,
 )
 from feedback.threads.models import DeclineReason, Message, Thread, ThreadKind, ThreadStatus, UseCase
-from feedback.threads.taxonomy import CATEGORIES_BY_CODE
+from feedback.threads.taxonomy import category_label
 from feedback.threads.workflow import can, can_edit_message, organisation_ids, status_choices
 
 blueprint = Blueprint("threads", __name__)
@@ -45,7 +46,7 @@ def thread_helpers():
     return {
         "can_thread": can,
         "can_edit_message": can_edit_message,
-        "category_label": _category_label,
+        "category_label": category_label,
         "status_labels": {s.value: s.label for s in ThreadStatus},
         "kind_labels": {k.value: k.label for k in ThreadKind},
         "decline_labels": {r.value: r.label for r in DeclineReason},
@@ -71,11 +72,6 @@ def _thread_panel(dataset=None, organisation=None, limit: int = 5) -> dict:
         "latest": latest.items,
         "list_url": url_for("threads.list_threads", jeu=filters.dataset or None, producteur=filters.producer or None),
     }
-
-
-def _category_label(code):
-    category = CATEGORIES_BY_CODE.get(code or "")
-    return category.label if category else None
 
 
 # Lists ------------------------------------------------------------------------------------------------
@@ -186,11 +182,9 @@ def new_thread(kind: str):
             form.dataset.errors.append(
                 "Ce jeu de données est introuvable dans le catalogue : vérifiez l'identifiant ou l'adresse."
             )
-        organisation = None
-        if form.organisation.data:
-            organisation = db.session.scalars(
-                sa.select(Organisation).where(Organisation.slug == form.organisation.data, Organisation.is_producer)
-            ).first()
+        organisation = organisation_by_slug(form.organisation.data)
+        if organisation is not None and not organisation.is_producer:
+            organisation = None
         territory = db.session.get(Territory, form.territory.data) if form.territory.data else None
         theme = _theme_from_choice(form.theme.data)
         related, unknown = [], []
@@ -442,9 +436,7 @@ def transfer(thread_id: int):
     form.organisation.choices = list(catalogue_queries.producer_choices())
 
     def operation():
-        organisation = db.session.scalars(
-            sa.select(Organisation).where(Organisation.slug == form.organisation.data)
-        ).first()
+        organisation = organisation_by_slug(form.organisation.data)
         if organisation is None:
             raise services.ThreadError("Service introuvable.", "organisation")
         services.transfer_thread(
@@ -619,9 +611,7 @@ def triage():
     form.organisation.choices = list(catalogue_queries.producer_choices())
     if request.method == "POST" and form.validate_on_submit():
         thread = db.session.get(Thread, form.thread_id.data)
-        organisation = db.session.scalars(
-            sa.select(Organisation).where(Organisation.slug == form.organisation.data)
-        ).first()
+        organisation = organisation_by_slug(form.organisation.data)
         if thread is None or organisation is None:
             abort(404)
         try:
