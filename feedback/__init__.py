@@ -74,16 +74,16 @@ def create_app(config: Mapping | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from feedback.accounts.views import blueprint as accounts
+    from feedback.capitalisation.report_views import blueprint as reports
+    from feedback.capitalisation.views import blueprint as capitalisation
     from feedback.catalogue.views import blueprint as catalogue
     from feedback.home import blueprint as home
     from feedback.notifications.views import blueprint as notifications
+    from feedback.threads.feeds import blueprint as feeds
     from feedback.threads.views import blueprint as threads
 
-    app.register_blueprint(home)
-    app.register_blueprint(accounts)
-    app.register_blueprint(catalogue)
-    app.register_blueprint(threads)
-    app.register_blueprint(notifications)
+    for blueprint in (home, accounts, catalogue, threads, feeds, notifications, capitalisation, reports):
+        app.register_blueprint(blueprint)
 
 
 def _register_commands(app: Flask) -> None:
@@ -91,9 +91,10 @@ def _register_commands(app: Flask) -> None:
     from feedback.capitalisation.cli import reports
     from feedback.catalogue.cli import catalogue, reference
     from feedback.demo import demo
-    from feedback.threads.cli import threads
+    from feedback.notifications.cli import notifications
+    from feedback.threads.cli import deadlines, threads
 
-    for group in (users, reference, catalogue, threads, reports, demo):
+    for group in (users, reference, catalogue, threads, deadlines, notifications, reports, demo):
         app.cli.add_command(group)
 
 

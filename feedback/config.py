@@ -49,6 +49,20 @@ def settings_from_environment(instance_path: Path) -> dict:
         "FEEDBACK_PAGE_SIZE": int(os.environ.get("FEEDBACK_PAGE_SIZE", "20")),
         # Answering target, in working days, of the threads that R124-1 does not cover (not data requests).
         "FEEDBACK_SERVICE_TARGET_WORKING_DAYS": int(os.environ.get("FEEDBACK_SERVICE_TARGET_WORKING_DAYS", "15")),
+        # Mail. No MAIL_SERVER: mails are written to the console (standard output) instead of being sent.
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
+        # "none", "starttls" or "ssl" (SMTPS).
+        "MAIL_SECURITY": os.environ.get("MAIL_SECURITY", "none").strip().lower(),
+        "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", "10")),
+        "MAIL_SENDER": os.environ.get("MAIL_SENDER", "Retours Ecosphères <ne-pas-repondre@ecospheres.localhost>"),
+        # How many times a mail is tried before it is given up (with a growing wait between tries).
+        "FEEDBACK_MAIL_MAX_ATTEMPTS": int(os.environ.get("FEEDBACK_MAIL_MAX_ATTEMPTS", "10")),
+        # A thread without any action of its producer for this many working days is escalated, as an overdue
+        # one is: to the organisation's coordinators, then (as many working days later) to the curators.
+        "FEEDBACK_ESCALATION_WORKING_DAYS": int(os.environ.get("FEEDBACK_ESCALATION_WORKING_DAYS", "10")),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),

@@ -1,10 +1,21 @@
 """Every domain's models, imported together: what migrations and schema checks compare against."""
 
 from feedback.accounts.models import Membership, Organisation, User
+from feedback.capitalisation.models import Recommendation, Report
 from feedback.catalogue.models import DATASET_SEARCH, Dataset, Territory, Theme
 from feedback.extensions import db
-from feedback.notifications.models import Notification
-from feedback.threads.models import THREAD_SEARCH, Message, Subscription, Thread, ThreadEvent, Vote
+from feedback.mail.models import OutgoingMail
+from feedback.notifications.models import Notification, NotificationPreference
+from feedback.threads.models import (
+    THREAD_SEARCH,
+    DeadlineAlert,
+    Follow,
+    Message,
+    Subscription,
+    Thread,
+    ThreadEvent,
+    Vote,
+)
 
 # Database objects that the models do not describe but the migrations create (full-text indexes).
 SEARCH_INDEXES = [DATASET_SEARCH, THREAD_SEARCH]
@@ -16,10 +27,16 @@ def is_managed_outside_models(name: str | None) -> bool:
 
 __all__ = [
     "Dataset",
+    "DeadlineAlert",
+    "Follow",
     "Membership",
     "Message",
     "Notification",
+    "NotificationPreference",
     "Organisation",
+    "OutgoingMail",
+    "Recommendation",
+    "Report",
     "Subscription",
     "Territory",
     "Theme",

@@ -123,3 +123,54 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.fail(f"shared data folder not found at {SHARED_DATA} (set FEEDBACK_SHARED_DATA)")
     return SHARED_DATA
+
+
+class SmtpServer:
+    """A real SMTP server (aiosmtpd) on loopback that keeps what it accepts; `stop()` and `start()` take it
+    down and bring it back on the same port; `refuse` makes it answer the DATA command with that reply."""
+
+    def __init__(self):
+        import socket
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.messages = []
+        self.refuse: str | None = None
+        self._controller = None
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.refuse:
+            return self.refuse
+        from email import message_from_bytes, policy
+
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+    def start(self):
+        from aiosmtpd.controller import Controller
+
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+
+    def stop(self):
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def to(self, address: str) -> list:
+        return [m for m in self.messages if address.lower() in m["To"].lower()]
+
+
+@pytest.fixture
+def smtp_server(app, monkeypatch):
+    """A loopback SMTP server that the application sends its mails to, for the length of one test."""
+    server = SmtpServer()
+    server.start()
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_PORT", server.port)
+    monkeypatch.setitem(app.config, "MAIL_SECURITY", "none")
+    monkeypatch.setitem(app.config, "MAIL_TIMEOUT", 5.0)
+    yield server
+    server.stop()

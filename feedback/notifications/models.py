@@ -1,5 +1,5 @@
-"""Notifications: one row per recipient and event, shown in the application (and, later, e-mailed from
-this same table: the outbox).
+"""Notifications: one row per recipient and event, shown in the application and e-mailed from this same
+table by the mail worker (the outbox), at once or in a digest as the recipient chose.
 
 This layer knows people, not threads: a notification carries what it needs to be shown (its text and
 the path it leads to), and the ids of what it concerns as plain integers, without foreign keys to the
@@ -30,6 +30,9 @@ class NotificationKind(enum.StrEnum):
     ROUTED = "routed"
     DEADLINE_EXTENDED = "deadline_extended"
     ASSIGNED = "assigned"
+    DEADLINE_REMINDER = "deadline_reminder"
+    ESCALATION = "escalation"
+    REPORT_PUBLISHED = "report_published"
 
     @property
     def label(self) -> str:
@@ -45,6 +48,40 @@ KIND_LABELS = {
     NotificationKind.ROUTED: "Orientation",
     NotificationKind.DEADLINE_EXTENDED: "Délai prolongé",
     NotificationKind.ASSIGNED: "Assignation",
+    NotificationKind.DEADLINE_REMINDER: "Échéance proche",
+    NotificationKind.ESCALATION: "Relance",
+    NotificationKind.REPORT_PUBLISHED: "Rapport publié",
+}
+
+
+class MailState(enum.StrEnum):
+    """Where a notification stands for e-mail: `pending` until the worker looks at it, then `queued` (its
+    own mail is in the outbox), `digest` (waits for its recipient's daily or weekly digest), `digested`
+    (went out in one), or `skipped` (the recipient wants no mail of that kind)."""
+
+    PENDING = "pending"
+    QUEUED = "queued"
+    DIGEST = "digest"
+    DIGESTED = "digested"
+    SKIPPED = "skipped"
+
+
+class Frequency(enum.StrEnum):
+    IMMEDIATE = "immediate"
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    NEVER = "never"
+
+    @property
+    def label(self) -> str:
+        return FREQUENCY_LABELS[self]
+
+
+FREQUENCY_LABELS = {
+    Frequency.IMMEDIATE: "Tout de suite",
+    Frequency.DAILY: "Résumé quotidien",
+    Frequency.WEEKLY: "Résumé hebdomadaire",
+    Frequency.NEVER: "Jamais",
 }
 
 
@@ -56,6 +93,9 @@ class Notification(db.Model):
         sa.Index("ix_notification_recipient_read", "recipient_id", "read_at"),
         # The list: a person's notifications, newest first.
         sa.Index("ix_notification_recipient_created", "recipient_id", "created_at"),
+        # The mail worker: what it has not looked at yet, and each person's digest.
+        allowed_values("mail_state", MailState),
+        sa.Index("ix_notification_mail_state", "mail_state", "recipient_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -66,7 +106,8 @@ class Notification(db.Model):
     event_id: Mapped[int | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Set by the mail worker once the server accepted the mail (to come); null until then.
+    mail_state: Mapped[str] = mapped_column(sa.String(10), default=MailState.PENDING.value)
+    # When the mail that carries it (its own or a digest) was accepted by the server.
     emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # A path of this site, such as "/threads/12#message-34".
     link: Mapped[str] = mapped_column(sa.String(MAX_LINK_LENGTH))
@@ -83,3 +124,15 @@ class Notification(db.Model):
 
     def __repr__(self) -> str:
         return f"<Notification {self.id} {self.kind} to {self.recipient_id}>"
+
+
+class NotificationPreference(db.Model):
+    """How often someone wants mail of one topic (a notification kind, or `summary` for the weekly summary of
+    where things stand). No row: the default of that topic (`preferences.default_frequency`)."""
+
+    __tablename__ = "notification_preference"
+    __table_args__ = (allowed_values("frequency", Frequency),)
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
+    topic: Mapped[str] = mapped_column(sa.String(30), primary_key=True)
+    frequency: Mapped[str] = mapped_column(sa.String(10))

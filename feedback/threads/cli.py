@@ -19,6 +19,11 @@ def threads():
     pass
 
 
+@click.group(help="Les échéances des fils : rappels avant l'échéance, relances des fils en retard ou sans réponse.")
+def deadlines():
+    pass
+
+
 @threads.command(
     "import-udata",
     help="Importer des discussions de data.gouv.fr (pages JSON de GET /api/1/discussions/ : une page ou une "

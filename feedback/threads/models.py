@@ -315,4 +315,49 @@ class Subscription(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class Follow(db.Model):
+    """Someone who follows a dataset or an organisation: they are told of its new threads."""
+
+    __tablename__ = "follow"
+    __table_args__ = (
+        sa.CheckConstraint("(dataset_id IS NULL) <> (organisation_id IS NULL)", name="one_target"),
+        sa.UniqueConstraint("user_id", "dataset_id", name="uq_follow_user_dataset"),
+        sa.UniqueConstraint("user_id", "organisation_id", name="uq_follow_user_organisation"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"))
+    dataset_id: Mapped[int | None] = mapped_column(sa.ForeignKey("dataset.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("organisation.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AlertLevel(enum.StrEnum):
+    REMINDER_7_DAYS = "reminder_7_days"
+    REMINDER_1_DAY = "reminder_1_day"
+    COORDINATORS = "coordinators"  # escalated to the organisation's coordinators
+    CURATORS = "curators"  # escalated to the curators
+
+
+class DeadlineAlert(db.Model):
+    """A reminder or an escalation that `deadlines check` has sent for a thread: each is sent once.
+
+    `key` is what makes it once: the level and the deadline it was about ("reminder_7_days:2026-12-04", so that
+    an extended deadline gets reminders of its own; "coordinators" for an escalation, once per thread)."""
+
+    __tablename__ = "deadline_alert"
+    __table_args__ = (
+        allowed_values("level", AlertLevel),
+        sa.UniqueConstraint("thread_id", "key", name="uq_deadline_alert_thread_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    thread_id: Mapped[int] = mapped_column(sa.ForeignKey("thread.id", ondelete="CASCADE"))
+    level: Mapped[str] = mapped_column(sa.String(20))
+    key: Mapped[str] = mapped_column(sa.String(60))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 THREAD_SEARCH = FullTextIndex("thread", "search_text")
