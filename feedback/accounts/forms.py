@@ -11,6 +11,31 @@ REQUIRED = "Ce champ est obligatoire."
 EMAIL_INVALID = "Saisissez une adresse électronique valide, par exemple nom@exemple.fr."
 
 
+def new_password_field(label: str) -> PasswordField:
+    """The rules of a new password, the same at sign-up and on a password reset."""
+    return PasswordField(
+        label,
+        description=f"{MIN_PASSWORD_LENGTH} caractères au moins.",
+        validators=[
+            DataRequired(REQUIRED),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=200,
+                message=f"Le mot de passe doit compter au moins {MIN_PASSWORD_LENGTH} caractères.",
+            ),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+def password_confirmation_field(label: str) -> PasswordField:
+    return PasswordField(
+        label,
+        validators=[DataRequired(REQUIRED), EqualTo("password", "Les deux mots de passe ne sont pas identiques.")],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
 class SignupForm(Form):
     name = StringField(
         "Prénom et nom",
@@ -34,24 +59,8 @@ class SignupForm(Form):
         validators=[DataRequired(REQUIRED), Length(max=200, message="200 caractères au plus.")],
         render_kw={"autocomplete": "organization"},
     )
-    password = PasswordField(
-        "Mot de passe",
-        description=f"{MIN_PASSWORD_LENGTH} caractères au moins.",
-        validators=[
-            DataRequired(REQUIRED),
-            Length(
-                min=MIN_PASSWORD_LENGTH,
-                max=200,
-                message=f"Le mot de passe doit compter au moins {MIN_PASSWORD_LENGTH} caractères.",
-            ),
-        ],
-        render_kw={"autocomplete": "new-password"},
-    )
-    password_confirm = PasswordField(
-        "Confirmez le mot de passe",
-        validators=[DataRequired(REQUIRED), EqualTo("password", "Les deux mots de passe ne sont pas identiques.")],
-        render_kw={"autocomplete": "new-password"},
-    )
+    password = new_password_field("Mot de passe")
+    password_confirm = password_confirmation_field("Confirmez le mot de passe")
 
 
 class LoginForm(Form):
@@ -66,6 +75,20 @@ class LoginForm(Form):
         render_kw={"autocomplete": "current-password"},
     )
     remember = BooleanField("Rester connecté sur cet appareil")
+
+
+class PasswordResetRequestForm(Form):
+    email = EmailField(
+        "Adresse électronique",
+        description="L'adresse de votre compte. Format attendu : nom@domaine.fr",
+        validators=[DataRequired(REQUIRED), Email(EMAIL_INVALID, check_deliverability=False), Length(max=254)],
+        render_kw={"autocomplete": "email"},
+    )
+
+
+class NewPasswordForm(Form):
+    password = new_password_field("Nouveau mot de passe")
+    password_confirm = password_confirmation_field("Confirmez le nouveau mot de passe")
 
 
 class AddMemberForm(Form):

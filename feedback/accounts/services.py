@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 
 import sqlalchemy as sa
+from flask import current_app, render_template
 from sqlalchemy.orm import contains_eager
 
+from feedback.accounts import tokens
 from feedback.accounts.models import (
     EmployerKind,
     Membership,
@@ -19,6 +21,8 @@ from feedback.accounts.models import (
 )
 from feedback.database import utcnow
 from feedback.extensions import db
+from feedback.mail.models import OutgoingMail
+from feedback.mail.outbox import queue_mail
 from feedback.search import normalise
 
 MIN_PASSWORD_LENGTH = 12
@@ -132,6 +136,90 @@ def authenticate(email: str, password: str) -> User | None:
     if not user.check_password(password) or not user.active:
         return None
     user.last_login_at = utcnow()
+    return user
+
+
+def absolute_url(endpoint: str, **values) -> str:
+    """The address of a page for a mail: FEEDBACK_BASE_URL and the page's path, built without a request."""
+    path = current_app.url_map.bind("").build(endpoint, values)
+    return current_app.config["FEEDBACK_BASE_URL"].rstrip("/") + path
+
+
+def can_receive_account_mail(user: User) -> bool:
+    """Placeholder accounts (imported data.gouv.fr authors, no password) and inactive accounts get no account
+    mail: nobody could use the link."""
+    return user.active and bool(user.password_hash)
+
+
+def _queue_account_mail(
+    user: User, kind: str, token: str, subject: str, template: str, **context
+) -> OutgoingMail | None:
+    context.update(user=user)
+    return queue_mail(
+        f"account:{kind}:{user.id}:{tokens.token_digest(token)}",
+        user.email,
+        subject,
+        render_template(f"mail/{template}.txt", **context),
+        render_template(f"mail/{template}.html", **context),
+        recipient_id=user.id,
+    )
+
+
+def queue_confirmation_mail(user: User) -> OutgoingMail | None:
+    """Queue the mail with the link that confirms the account's address. None when there is nothing to send:
+    the address is already confirmed, the account gets no mail, or the same mail is already queued."""
+    if user.confirmed or not can_receive_account_mail(user):
+        return None
+    token = tokens.confirmation_token(user)
+    return _queue_account_mail(
+        user,
+        "confirm",
+        token,
+        "Confirmez votre adresse électronique",
+        "account_confirm",
+        link=absolute_url("accounts.confirm_email", token=token),
+        validity_days=tokens.CONFIRMATION_VALIDITY.days,
+    )
+
+
+def confirm_email(token: str) -> tuple[User, bool]:
+    """Confirm the address a confirmation link was sent to; returns the account and whether it was not confirmed
+    yet. Raises `tokens.TokenError` for a link that cannot be used."""
+    user = tokens.user_from_confirmation_token(token)
+    newly_confirmed = not user.confirmed
+    user.confirmed = True
+    db.session.flush()
+    return user, newly_confirmed
+
+
+def request_password_reset(email: str) -> OutgoingMail | None:
+    """Queue a password reset mail for the account of this address, if there is one that can log in. The
+    caller answers the same whatever this returns, so that the form tells nobody which addresses have an
+    account."""
+    user = find_user_by_email(email)
+    if user is None or not can_receive_account_mail(user):
+        return None
+    token = tokens.password_reset_token(user)
+    return _queue_account_mail(
+        user,
+        "reset",
+        token,
+        "Réinitialisation de votre mot de passe",
+        "account_reset",
+        link=absolute_url("accounts.new_password", token=token),
+        validity_minutes=int(tokens.PASSWORD_RESET_VALIDITY.total_seconds() // 60),
+    )
+
+
+def reset_password(token: str, password: str) -> User:
+    """Set the password of the account a reset link was sent for; the link dies with the old password. The link
+    reached the account's address, which also confirms it. Raises `tokens.TokenError` for a link that cannot be
+    used, AccountError for a password too weak."""
+    user = tokens.user_from_password_reset_token(token)
+    check_password_strength(password)
+    user.set_password(password)
+    user.confirmed = True
+    db.session.flush()
     return user
 
 
