@@ -3,6 +3,7 @@ caused it, or not at all; the worker (`notifications send`) delivers it."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from email.utils import make_msgid
 from urllib.parse import urlsplit
 
@@ -29,9 +30,11 @@ def queue_mail(
     *,
     recipient_id: int | None = None,
     headers: dict[str, str] | None = None,
+    at: datetime | None = None,
 ) -> OutgoingMail | None:
     """Queue one mail; `key` names what it is for. Returns None, queuing nothing, when a mail of that key
-    is already in the outbox (whatever its status): the same mail is never queued twice."""
+    is already in the outbox (whatever its status): the same mail is never queued twice. `at`: when it is
+    written and due (now by default; the mail worker passes the time of its pass)."""
     if db.session.scalar(sa.select(OutgoingMail.id).where(OutgoingMail.key == key)) is not None:
         return None
     subject = " ".join(subject.split())
@@ -47,6 +50,8 @@ def queue_mail(
         headers=dict(headers or {}),
         message_id=make_msgid(domain=mail_domain()),
     )
+    if at is not None:
+        mail.created_at = mail.next_attempt_at = at
     db.session.add(mail)
     db.session.flush()
     return mail

@@ -23,6 +23,7 @@ MAX_LINK_LENGTH = 300
 
 class NotificationKind(enum.StrEnum):
     THREAD_CREATED = "thread_created"
+    FOLLOWED_THREAD = "followed_thread"  # a new thread on a dataset or an organisation one follows
     MESSAGE = "message"
     INTERNAL_NOTE = "internal_note"
     STATUS_CHANGED = "status_changed"
@@ -41,6 +42,7 @@ class NotificationKind(enum.StrEnum):
 
 KIND_LABELS = {
     NotificationKind.THREAD_CREATED: "Nouveau fil",
+    NotificationKind.FOLLOWED_THREAD: "Nouveau fil suivi",
     NotificationKind.MESSAGE: "Message",
     NotificationKind.INTERNAL_NOTE: "Note interne",
     NotificationKind.STATUS_CHANGED: "Statut",

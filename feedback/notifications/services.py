@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from feedback.accounts.models import User
 from feedback.database import utcnow
 from feedback.extensions import db
-from feedback.notifications.models import MAX_LINK_LENGTH, MAX_TEXT_LENGTH, Notification, NotificationKind
+from feedback.notifications.models import MAX_LINK_LENGTH, MAX_TEXT_LENGTH, MailState, Notification, NotificationKind
 from feedback.pagination import Page, paginate
 
 
@@ -40,26 +40,26 @@ def notify(
         raise ValueError(f"a notification leads to a path of this site, not {link!r}")
     text = _shorten(text, MAX_TEXT_LENGTH)
     now = at or utcnow()
-    notifications = []
-    seen: set[int] = set()
-    for recipient in recipients:
-        if recipient.id in seen:
-            continue
-        seen.add(recipient.id)
-        notifications.append(
-            Notification(
-                recipient_id=recipient.id,
-                kind=kind.value,
-                text=text,
-                link=link,
-                thread_id=thread_id,
-                event_id=event_id,
-                created_at=now,
-            )
-        )
-    db.session.add_all(notifications)
-    db.session.flush()
-    return notifications
+    recipient_ids = list(dict.fromkeys(recipient.id for recipient in recipients))
+    if not recipient_ids:
+        return []
+    # One INSERT for every recipient (the unit of work would send one per row on SQLite, which cannot promise
+    # the order of the rows RETURNING gives back), in the session's transaction.
+    rows = [
+        {
+            "recipient_id": recipient_id,
+            "kind": kind.value,
+            "text": text,
+            "link": link,
+            "thread_id": thread_id,
+            "event_id": event_id,
+            "created_at": now,
+            "mail_state": MailState.PENDING.value,
+        }
+        for recipient_id in recipient_ids
+    ]
+    notifications = db.session.scalars(sa.insert(Notification).returning(Notification), rows).all()
+    return sorted(notifications, key=lambda notification: notification.id)
 
 
 def unread_count(user) -> int:

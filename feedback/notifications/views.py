@@ -6,10 +6,12 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 
-from feedback.extensions import db
+from feedback.extensions import csrf, db
 from feedback.htmx import add_vary_header, is_partial_request, redirect_response
-from feedback.notifications import services
+from feedback.notifications import preferences, services
+from feedback.notifications.forms import preferences_form
 from feedback.notifications.models import Notification
+from feedback.notifications.unsubscribe import InvalidToken, read_token
 from feedback.pagination import page_number
 
 blueprint = Blueprint("notifications", __name__)
@@ -65,3 +67,37 @@ def read_all():
         return add_vary_header(current_app.make_response(html))
     flash(message, "success")
     return redirect(url_for("notifications.list_notifications", page=request.args.get("page")), code=303)
+
+
+@blueprint.route("/notifications/preferences", methods=["GET", "POST"])
+@login_required
+def edit_preferences():
+    """Which mails, and how often: one frequency per topic."""
+    form = preferences_form(preferences.frequencies(current_user))
+    if form.validate_on_submit():
+        changed = preferences.set_frequencies(current_user, form.choices())
+        db.session.commit()
+        flash(
+            "Vos préférences de courriels sont enregistrées." if changed else "Vos préférences n'ont pas changé.",
+            "success",
+        )
+        return redirect(url_for("notifications.edit_preferences"), code=303)
+    return render_template("notifications/preferences.html", form=form)
+
+
+@blueprint.route("/notifications/desabonnement/<token>", methods=["GET", "POST"])
+@csrf.exempt
+def unsubscribe(token: str):
+    """The link of every notification mail: GET asks to confirm (a link opened by a mail scanner changes
+    nothing), POST stops the mails, logged in or not. Exempt from CSRF: a mail program posts
+    `List-Unsubscribe=One-Click` here on its own (RFC 8058), and the signed token is what authorises it.
+    The POST answers 200 with the result, not a redirect, as RFC 8058 clients expect."""
+    try:
+        unsubscription = read_token(token)
+    except InvalidToken:
+        return render_template("notifications/unsubscribe_invalid.html"), 400
+    done = request.method == "POST"
+    if done:
+        preferences.stop_mail(unsubscription.user, unsubscription.topic)
+        db.session.commit()
+    return render_template("notifications/unsubscribe.html", unsubscription=unsubscription, token=token, done=done)
