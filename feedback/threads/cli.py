@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
+from sqlalchemy.exc import IntegrityError
 
 from feedback.database import refresh_statistics
 from feedback.extensions import db
+from feedback.threads.alerts import check_deadlines
+from feedback.threads.deadlines import PARIS
 from feedback.threads.udata import UnreadableDiscussions, import_discussions
 
 MAX_LISTED = 50
@@ -51,3 +55,46 @@ def import_udata(paths: tuple[Path, ...]):
     if hidden > 0:
         click.echo(f"… et {hidden} autre(s)", err=True)
     click.echo(f"Discussions : {summary.line()}")
+
+
+class Moment(click.ParamType):
+    """A date and time in ISO 8601; without a time zone, Paris time."""
+
+    name = "date"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, datetime):
+            return value
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            self.fail(
+                f"« {value} » n'est pas une date ISO 8601 (par exemple 2026-12-04T08:00 ou 2026-12-04).", param, ctx
+            )
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=PARIS)
+
+
+@deadlines.command(
+    "check",
+    help="Envoyer les rappels d'échéance (7 jours et 1 jour avant) des demandes de données ouvertes, et relancer "
+    "les fils en retard ou sans action de leur service (aux coordinateurs, puis aux administrateurs des données). "
+    "Chaque rappel et chaque relance ne part qu'une fois : la commande peut tourner toutes les quelques minutes.",
+)
+@click.option(
+    "--now",
+    type=Moment(),
+    default=None,
+    help="Faire comme s'il était ce moment-là (ISO 8601, heure de Paris sans fuseau indiqué) ; par défaut, maintenant.",
+)
+@with_appcontext
+def check(now: datetime | None):
+    try:
+        summary = check_deadlines(now)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise click.ClickException(
+            "Une autre vérification des échéances a envoyé les mêmes rappels en même temps ; rien n'a été envoyé "
+            "par celle-ci. La prochaine reprendra ce qui reste."
+        ) from None
+    click.echo(summary.line())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
@@ -13,7 +14,7 @@ from feedback.database import utcnow
 from feedback.extensions import db
 from feedback.pagination import Page, paginate
 from feedback.search import query_words, title_relevance
-from feedback.threads.deadlines import DUE_SOON
+from feedback.threads.deadlines import DUE_SOON, PARIS
 from feedback.threads.models import (
     THREAD_SEARCH,
     Message,
@@ -30,6 +31,9 @@ from feedback.threads.workflow import organisation_ids
 
 # What a list of threads shows of each: its service and its dataset, loaded with the page.
 LIST_OPTIONS = (joinedload(Thread.organisation), joinedload(Thread.dataset))
+
+# A list of threads named one by one (`fils`) holds at most this many: a link must stay a reasonable URL.
+MAX_THREAD_IDS = 200
 
 SORTS = {
     "activite": "Activité récente",
@@ -69,6 +73,9 @@ class ThreadFilters:
     overdue: bool = False
     mine: bool = False
     assigned: bool = False
+    date_from: date | None = None  # received on or after this day (Paris), as in capitalisation scopes
+    date_to: date | None = None  # received on or before this day (Paris)
+    thread_ids: tuple[int, ...] = ()  # a set of threads named by a figure (similar requests, a dataset's issues)
     sort: str = ""
     extra: dict = field(default_factory=dict)
 
@@ -94,8 +101,16 @@ class ThreadFilters:
                 self.overdue,
                 self.mine,
                 self.assigned,
+                self.date_from,
+                self.date_to,
+                self.thread_ids,
             ]
         )
+
+
+def paris_day_start(day: date) -> datetime:
+    """The UTC instant at which `day` starts in Paris: a received-date filter counts days where services work."""
+    return datetime.combine(day, time(0), tzinfo=PARIS).astimezone(UTC)
 
 
 def overdue_condition(now=None):
@@ -148,6 +163,12 @@ def search_threads(filters: ThreadFilters, user, page: int, size: int) -> Page[T
         statement = statement.where(Thread.author_id == user.id)
     if filters.assigned and user is not None and user.is_authenticated:
         statement = statement.where(Thread.assignee_id == user.id)
+    if filters.date_from is not None:
+        statement = statement.where(Thread.created_at >= paris_day_start(filters.date_from))
+    if filters.date_to is not None:
+        statement = statement.where(Thread.created_at < paris_day_start(filters.date_to + timedelta(days=1)))
+    if filters.thread_ids:
+        statement = statement.where(Thread.id.in_(filters.thread_ids))
 
     sort = filters.effective_sort
     if sort == "pertinence" and words:

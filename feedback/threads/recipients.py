@@ -3,14 +3,18 @@
 The services call `notify_event` where they record an event, so that the notifications are written in the
 same transaction as the change (and lost with it if it fails). The rules:
 
-- a new thread: the members of its organisation (coordinators and plain members alike, until people choose
-  what they are told of); a thread that no organisation owns, or whose organisation has nobody on the
-  platform yet: the curators, who route it or see that it gets an answer;
+- a new thread: its organisation's coordinators always; its plain members only when they chose to be told
+  of new threads (a `NotificationPreference` row for `thread_created` other than `never`: a busy service
+  should not drown its agents); the people who follow its dataset or its organisation (`Follow`); and the
+  curators, who route it or see that it gets an answer, when nobody of the organisation would be told (no
+  organisation, nobody on the platform yet, or no coordinator and no member who asked). Never its author;
 - a message, a status change, a transfer, a deadline extension: the author, the followers and the assignee;
   a transfer or a routing also tells the members of the organisation that receives the thread;
 - an assignment: the person assigned;
 - an internal note: the followers and the assignee who may read internal notes (the organisation's members,
-  the curators), and nobody else.
+  the curators), and nobody else;
+- the reminders and escalations of `deadlines check` (`alerts.py`) choose their own people and record
+  their own event (`escalated`), which nobody is told of through here.
 
 Never the person who acted; never, on a restricted thread, someone who may not see it; never an inactive or
 password-less account (the placeholders of imported data.gouv.fr authors, who cannot log in).
@@ -21,12 +25,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from feedback.accounts.models import Membership, Role, User
+from feedback.accounts.models import Membership, MembershipRole, Role, User
 from feedback.extensions import db
 from feedback.i18n import french_date
-from feedback.notifications.models import Notification, NotificationKind
+from feedback.notifications.models import Frequency, Notification, NotificationKind, NotificationPreference
 from feedback.notifications.services import notify
-from feedback.threads.models import Message, Subscription, Thread, ThreadEvent, ThreadKind, ThreadStatus
+from feedback.threads.models import Follow, Message, Subscription, Thread, ThreadEvent, ThreadKind, ThreadStatus
 from feedback.threads.workflow import can, can_view
 
 TITLE_LENGTH = 120
@@ -35,6 +39,11 @@ TITLE_LENGTH = 120
 def thread_path(thread_id: int, message_id: int | None = None) -> str:
     """Where a notification leads: the thread page, at the message when there is one."""
     return f"/threads/{thread_id}" + (f"#message-{message_id}" if message_id else "")
+
+
+def reachable():
+    """The accounts that may be told anything: active ones that can log in (SQL conditions on `User`)."""
+    return (User.active.is_(True), User.password_hash.isnot(None))
 
 
 def recipients(
@@ -65,9 +74,7 @@ def recipients(
         people.append(User.id == only)
     if not people:
         return []
-    statement = (
-        sa.select(User).where(sa.or_(*people), User.active.is_(True), User.password_hash.isnot(None)).order_by(User.id)
-    )
+    statement = sa.select(User).where(sa.or_(*people), *reachable()).order_by(User.id)
     if thread.is_restricted or internal:
         # The permission functions read each person's memberships: load them with the people.
         statement = statement.options(selectinload(User.memberships))
@@ -79,7 +86,116 @@ def recipients(
     ]
 
 
-def _quoted(title: str) -> str:
+def told_of_new_thread(thread: Thread) -> tuple[list[User], list[User], bool]:
+    """The people told of a new thread besides the curators, in one query: the organisation's coordinators and
+    its members who asked to be told of new threads; then, apart, the followers of its dataset and of its
+    organisation who are not among them; only those who may see the thread, never its author. Also whether
+    anyone of the organisation is told (the curators step in when not)."""
+    of_organisation = []
+    if thread.organisation_id is not None:
+        in_organisation = Membership.organisation_id == thread.organisation_id
+        coordinators = sa.select(Membership.user_id).where(
+            in_organisation, Membership.role == MembershipRole.COORDINATOR.value
+        )
+        members_who_asked = (
+            sa.select(Membership.user_id)
+            .join(NotificationPreference, NotificationPreference.user_id == Membership.user_id)
+            .where(
+                in_organisation,
+                Membership.role == MembershipRole.MEMBER.value,
+                NotificationPreference.topic == NotificationKind.THREAD_CREATED.value,
+                NotificationPreference.frequency != Frequency.NEVER.value,
+            )
+        )
+        of_organisation = [User.id.in_(coordinators), User.id.in_(members_who_asked)]
+    followers = []
+    if thread.dataset_id is not None:
+        followers.append(User.id.in_(sa.select(Follow.user_id).where(Follow.dataset_id == thread.dataset_id)))
+    if thread.organisation_id is not None:
+        followers.append(User.id.in_(sa.select(Follow.user_id).where(Follow.organisation_id == thread.organisation_id)))
+    if not of_organisation and not followers:
+        return [], [], False
+    flag = sa.or_(*of_organisation) if of_organisation else sa.literal(False)
+    statement = (
+        sa.select(User, flag.label("of_organisation"))
+        .where(sa.or_(*of_organisation, *followers), *reachable())
+        .order_by(User.id)
+    )
+    if thread.is_restricted:
+        statement = statement.options(selectinload(User.memberships))
+    rows = db.session.execute(statement).all()
+    # The author counts as someone of the organisation who knows (a member writing to their own service).
+    organisation_told = any(bool(row.of_organisation) for row in rows)
+    told = [(user, bool(of)) for user, of in rows if user.id != thread.author_id and can_view(user, thread)]
+    return [user for user, of in told if of], [user for user, of in told if not of], organisation_told
+
+
+def _has_members(organisation_id: int) -> bool:
+    return bool(
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Membership)
+            .join(User, User.id == Membership.user_id)
+            .where(Membership.organisation_id == organisation_id, *reachable())
+        )
+    )
+
+
+def _notify_new_thread(thread: Thread, event: ThreadEvent, actor: User | None) -> list[Notification]:
+    who = actor.name if actor is not None else "La plateforme"
+    title = quoted_title(thread.title)
+    kind_label = ThreadKind(thread.kind).label.lower()
+    people, followers, organisation_told = told_of_new_thread(thread)
+    if actor is not None:
+        people = [person for person in people if person.id != actor.id]
+        followers = [person for person in followers if person.id != actor.id]
+    text = f"Nouveau fil {title} ({kind_label}), ouvert par {who}"
+    curators: list[User] = []
+    if not organisation_told:
+        if thread.organisation_id is None:
+            curators_text = f"Fil à orienter vers un service : {title} ({kind_label}), ouvert par {who}"
+        elif _has_members(thread.organisation_id):
+            curators_text = f"{text}, pour {thread.organisation.name}, qui n'a pas de coordinateur sur la plateforme"
+        else:
+            # Nobody of the service is on the platform yet: the curators see that it does not go unanswered.
+            curators_text = f"{text}, pour {thread.organisation.name}, qui n'a pas encore de membre sur la plateforme"
+        curators = [
+            person
+            for person in recipients(thread, actor, involved=False, curators=True)
+            if person.id != thread.author_id
+        ]
+        # A curator who also follows the dataset is told once, with what asks them to act.
+        curator_ids = {person.id for person in curators}
+        followers = [person for person in followers if person.id not in curator_ids]
+    link = thread_path(thread.id)
+    sent = notify(
+        people, NotificationKind.THREAD_CREATED, text, link, thread_id=thread.id, event_id=event.id, at=event.created_at
+    )
+    if followers:
+        where = f"sur « {thread.dataset.title} »" if thread.dataset is not None else f"pour {thread.organisation.name}"
+        sent += notify(
+            followers,
+            NotificationKind.FOLLOWED_THREAD,
+            f"{text}, {where}",
+            link,
+            thread_id=thread.id,
+            event_id=event.id,
+            at=event.created_at,
+        )
+    if curators:
+        sent += notify(
+            curators,
+            NotificationKind.THREAD_CREATED,
+            curators_text,
+            link,
+            thread_id=thread.id,
+            event_id=event.id,
+            at=event.created_at,
+        )
+    return sent
+
+
+def quoted_title(title: str) -> str:
     title = " ".join(title.split())
     if len(title) > TITLE_LENGTH:
         title = title[: TITLE_LENGTH - 1].rstrip() + "…"
@@ -93,32 +209,15 @@ def notify_event(
     goes with it (a motive, a question, the word on a transfer), which the notification leads to."""
     db.session.flush()  # the event's id, and the thread's current state, for the queries below
     who = actor.name if actor is not None else "La plateforme"
-    title = _quoted(thread.title)
+    title = quoted_title(thread.title)
     payload = event.payload or {}
     message_id = message.id if message is not None else payload.get("message_id")
     kind: NotificationKind
     people: list[User]
 
     if event.type == "created":
-        kind = NotificationKind.THREAD_CREATED
-        kind_label = ThreadKind(thread.kind).label.lower()
-        members = []
-        if thread.organisation_id is not None:
-            members = recipients(thread, None, involved=False, organisation_id=thread.organisation_id)
-        if members:
-            text = f"Nouveau fil {title} ({kind_label}), ouvert par {who}"
-            people = [member for member in members if actor is None or member.id != actor.id]
-        elif thread.organisation_id is not None:
-            # Nobody of the service is on the platform yet: the curators see that it does not go unanswered.
-            text = (
-                f"Nouveau fil {title} ({kind_label}), ouvert par {who}, pour {thread.organisation.name}, "
-                "qui n'a pas encore de membre sur la plateforme"
-            )
-            people = recipients(thread, actor, involved=False, curators=True)
-        else:
-            text = f"Fil à orienter vers un service : {title} ({kind_label}), ouvert par {who}"
-            people = recipients(thread, actor, involved=False, curators=True)
-    elif event.type == "message":
+        return _notify_new_thread(thread, event, actor)
+    if event.type == "message":
         kind = NotificationKind.MESSAGE
         if payload.get("official") and thread.organisation is not None:
             text = f"{who}, pour {thread.organisation.name}, a répondu sur {title}"
@@ -154,7 +253,7 @@ def notify_event(
         kind = NotificationKind.ASSIGNED
         text = f"{who} vous a assigné {title}"
         people = recipients(thread, actor, involved=False, only=thread.assignee_id)
-    else:  # reclassified, message_edited: nobody is told
+    else:  # reclassified, message_edited, escalated (alerts.py tells its own people): nobody is told here
         return []
 
     return notify(

@@ -20,6 +20,7 @@ from feedback.threads import deadlines, recipients
 from feedback.threads.models import (
     THREAD_SEARCH,
     DeclineReason,
+    Follow,
     Message,
     RequestWant,
     Subscription,
@@ -524,6 +525,44 @@ def toggle_follow(thread: Thread, user: User) -> bool:
     _follow(thread, user)
     db.session.flush()
     return True
+
+
+def _toggle_follow_target(user: User, **target: int) -> bool:
+    if user is None or not user.is_authenticated or not user.is_active:
+        raise PermissionDenied("Connectez-vous pour suivre un jeu de données ou un service.")
+    ((column, target_id),) = target.items()
+    follow = db.session.scalars(
+        sa.select(Follow).where(Follow.user_id == user.id, getattr(Follow, column) == target_id)
+    ).first()
+    if follow is not None:
+        db.session.delete(follow)
+        db.session.flush()
+        return False
+    db.session.add(Follow(user_id=user.id, **target))
+    db.session.flush()
+    return True
+
+
+def toggle_follow_dataset(dataset: Dataset, user: User) -> bool:
+    """Follow a dataset, or stop: its followers are told of its new threads. Returns whether `user` now
+    follows it."""
+    return _toggle_follow_target(user, dataset_id=dataset.id)
+
+
+def toggle_follow_organisation(organisation: Organisation, user: User) -> bool:
+    """Follow a producer, or stop: its followers are told of the new threads addressed to it. Returns
+    whether `user` now follows it."""
+    if not organisation.is_producer:
+        raise ThreadError("On ne suit que les services producteurs : les fils ne sont adressés qu'à eux.")
+    return _toggle_follow_target(user, organisation_id=organisation.id)
+
+
+def follows(user, *, dataset: Dataset | None = None, organisation: Organisation | None = None) -> bool:
+    """Whether `user` follows that dataset or that organisation (for its page's button)."""
+    if user is None or not user.is_authenticated:
+        return False
+    target = Follow.dataset_id == dataset.id if dataset is not None else Follow.organisation_id == organisation.id
+    return db.session.scalar(sa.select(Follow.id).where(Follow.user_id == user.id, target).limit(1)) is not None
 
 
 def edit_message(message: Message, user: User, body: str) -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -15,6 +16,7 @@ from feedback.catalogue.models import Territory, Theme, ThemeScheme
 from feedback.catalogue.resolver import resolve_dataset
 from feedback.database import utcnow
 from feedback.extensions import db, limiter
+from feedback.forms import Form
 from feedback.htmx import add_vary_header, is_partial_request
 from feedback.markdown import render_markdown
 from feedback.pagination import page_number
@@ -52,6 +54,7 @@ def thread_helpers():
         "decline_labels": {r.value: r.label for r in DeclineReason},
         "now": utcnow(),
         "thread_panel": _thread_panel,
+        "follows": lambda **target: services.follows(current_user, **target),
     }
 
 
@@ -77,7 +80,8 @@ def _thread_panel(dataset=None, organisation=None, limit: int = 5) -> dict:
 # Lists ------------------------------------------------------------------------------------------------
 
 
-def _filters_from_request() -> queries.ThreadFilters:
+def filters_from_request() -> queries.ThreadFilters:
+    """The filters of /threads from the query string; its Atom feed reads the same ones."""
     args = request.args
     return queries.ThreadFilters(
         q=args.get("q", "").strip()[:300],
@@ -92,13 +96,37 @@ def _filters_from_request() -> queries.ThreadFilters:
         overdue=args.get("retard") == "1",
         mine=args.get("mes-fils") == "1",
         assigned=args.get("assignes") == "1",
+        date_from=_day_arg(args.get("du")),
+        date_to=_day_arg(args.get("au")),
+        thread_ids=_thread_ids_arg(args.get("fils")),
         sort=args.get("tri", ""),
     )
 
 
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_THREAD_ID = re.compile(r"[0-9]{1,9}")  # within any integer column's range
+
+
+def _day_arg(value: str | None) -> date | None:
+    """A day written AAAA-MM-JJ; anything else is no filter."""
+    value = (value or "").strip()
+    if not _ISO_DAY.fullmatch(value):
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _thread_ids_arg(value: str | None) -> tuple[int, ...]:
+    """Comma-separated thread ids, the first MAX_THREAD_IDS of them; what is not a number is left out."""
+    ids = (int(part) for part in (value or "")[:5000].split(",") if _THREAD_ID.fullmatch(part.strip()))
+    return tuple(dict.fromkeys(ids))[: queries.MAX_THREAD_IDS]
+
+
 @blueprint.get("/threads")
 def list_threads():
-    filters = _filters_from_request()
+    filters = filters_from_request()
     page = queries.search_threads(
         filters, current_user, page_number(request.args.get("page")), current_app.config["FEEDBACK_PAGE_SIZE"]
     )
@@ -625,3 +653,55 @@ def triage():
     page = queries.unrouted_threads(page_number(request.args.get("page")), current_app.config["FEEDBACK_PAGE_SIZE"])
     producers = catalogue_queries.producer_choices()
     return render_template("threads/triage.html", page=page, producers=producers, form=form)
+
+
+# Following a dataset or a producer ------------------------------------------------------------------------
+
+
+def _after_follow(template: str, block: str, page_url: str, following: bool, message: str, **context):
+    """htmx: the button again, pressed or not; without JavaScript: back to the page (303)."""
+    db.session.commit()
+    if is_partial_request():
+        return add_vary_header(current_app.make_response(render_block(template, block, **context)))
+    flash(message if following else "C'est noté : vous ne suivez plus ses nouveaux fils.", "success")
+    return redirect(page_url, code=303)
+
+
+@blueprint.post("/datasets/<identifier>/follow")
+def follow_dataset(identifier: str):
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
+    dataset = resolve_dataset(identifier)
+    if dataset is None:
+        abort(404)
+    if not Form().validate_on_submit():
+        abort(400)
+    following = services.toggle_follow_dataset(dataset, current_user)
+    return _after_follow(
+        "catalogue/dataset.html",
+        "follow_button",
+        url_for("catalogue.dataset", identifier=dataset.catalogue_id),
+        following,
+        "Vous suivez ce jeu de données : vous serez averti·e de ses nouveaux fils.",
+        dataset=dataset,
+    )
+
+
+@blueprint.post("/organisations/<slug>/follow")
+def follow_organisation(slug: str):
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
+    organisation = organisation_by_slug(slug)
+    if organisation is None or not organisation.is_producer:
+        abort(404)
+    if not Form().validate_on_submit():
+        abort(400)
+    following = services.toggle_follow_organisation(organisation, current_user)
+    return _after_follow(
+        "catalogue/organisation.html",
+        "follow_button",
+        url_for("catalogue.organisation", slug=organisation.slug),
+        following,
+        "Vous suivez ce service : vous serez averti·e des nouveaux fils qui lui sont adressés.",
+        organisation=organisation,
+    )

@@ -13,9 +13,9 @@ import sqlalchemy as sa
 
 from feedback.accounts.models import Role
 from feedback.extensions import db
-from feedback.notifications.models import Notification
+from feedback.notifications.models import Notification, NotificationPreference
 from feedback.threads import recipients, services
-from feedback.threads.models import Message, Thread, ThreadKind, ThreadStatus
+from feedback.threads.models import Follow, Message, Thread, ThreadKind, ThreadStatus
 from feedback.threads.udata import import_discussions
 
 from .. import factories
@@ -23,6 +23,7 @@ from ..threads.conftest import count, data_request, events_of, fresh, post_threa
 from .conftest import notifications_of_thread, told
 
 CREATED = "thread_created"
+FOLLOWED = "followed_thread"
 JANUARY_31 = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
 
 
@@ -40,10 +41,11 @@ def last_message(thread: Thread) -> Message:
 # New threads ---------------------------------------------------------------------------------------------------
 
 
-def test_a_new_thread_tells_the_members_of_its_organisation_and_nobody_else(scene):
+def test_a_new_thread_tells_the_coordinators_of_its_organisation_and_nobody_else(scene):
     thread = question(scene, title="Source des zones inondables")
 
-    assert told(scene, thread.id) == {"member": [CREATED], "coordinator": [CREATED]}
+    # The plain member has not asked to be told of new threads.
+    assert told(scene, thread.id) == {"coordinator": [CREATED]}
     notification = only(thread.id, CREATED)
     assert notification.text == "Nouveau fil « Source des zones inondables » (question), ouvert par Alice Autrice"
     assert notification.link == f"/threads/{thread.id}"
@@ -52,10 +54,10 @@ def test_a_new_thread_tells_the_members_of_its_organisation_and_nobody_else(scen
     assert notification.emailed_at is None  # e-mail comes later
 
 
-def test_a_restricted_request_tells_the_members_who_may_see_it(scene):
+def test_a_restricted_request_tells_the_coordinators_who_may_see_it(scene):
     thread = data_request(scene, title="Demande restreinte", restricted=True)
 
-    assert told(scene, thread.id) == {"member": [CREATED], "coordinator": [CREATED]}
+    assert told(scene, thread.id) == {"coordinator": [CREATED]}
     assert only(thread.id, CREATED).text == (
         "Nouveau fil « Demande restreinte » (demande de données), ouvert par Alice Autrice"
     )
@@ -92,6 +94,85 @@ def test_a_thread_to_a_service_with_nobody_on_the_platform_tells_the_curators(sc
     )
 
 
+@pytest.mark.parametrize(
+    ("topic", "frequency", "member_told"),
+    [
+        ("thread_created", "immediate", True),
+        ("thread_created", "weekly", True),
+        ("thread_created", "never", False),
+        ("message", "immediate", False),  # a choice about another topic says nothing of new threads
+    ],
+)
+def test_a_plain_member_is_told_of_new_threads_only_when_they_asked(scene, topic, frequency, member_told):
+    db.session.add(NotificationPreference(user_id=scene.member.id, topic=topic, frequency=frequency))
+    db.session.commit()
+
+    thread = question(scene)
+
+    expected = {"coordinator": [CREATED]}
+    if member_told:
+        expected["member"] = [CREATED]
+    assert told(scene, thread.id) == expected
+
+
+def test_a_coordinator_is_told_of_new_threads_whatever_they_chose(scene):
+    db.session.add(NotificationPreference(user_id=scene.coordinator.id, topic=CREATED, frequency="never"))
+    db.session.commit()
+
+    thread = question(scene)
+
+    # In the application always; whether it is mailed is the mail worker's business.
+    assert told(scene, thread.id) == {"coordinator": [CREATED]}
+
+
+def test_a_service_whose_members_did_not_ask_has_its_new_threads_told_to_the_curators(scene):
+    quiet = factories.create_organisation(name="DDT de l'Indre", territory_code="D36")
+    agent = factories.create_user(name="Agnès Agente", organisation=quiet)
+    follower = factories.create_user(name="Félix Fidèle")
+    services.toggle_follow_organisation(quiet, follower)
+    services.toggle_follow_organisation(quiet, scene.curator)  # a curator who follows is told once
+    db.session.commit()
+
+    thread = question(scene, title="Zones humides", dataset=None, organisation=quiet)
+
+    assert told(scene, thread.id, agent=agent, follower=follower) == {"curator": [CREATED], "follower": [FOLLOWED]}
+    texts = {n.recipient_id: n.text for n in notifications_of_thread(thread.id)}
+    assert texts[follower.id] == (
+        "Nouveau fil « Zones humides » (question), ouvert par Alice Autrice, pour DDT de l'Indre"
+    )
+    assert texts[scene.curator.id] == (
+        "Nouveau fil « Zones humides » (question), ouvert par Alice Autrice, pour DDT de l'Indre, "
+        "qui n'a pas de coordinateur sur la plateforme"
+    )
+
+
+def test_who_is_told_of_a_new_thread_is_read_in_one_query_however_many_follow(scene):
+    def statements_for_followers(number: int) -> int:
+        """The statements for `number` followers of the dataset (counting those of earlier calls)."""
+        for _ in range(number - count(Follow)):
+            services.toggle_follow_dataset(scene.dataset, factories.create_user(name="Suiveur"))
+        db.session.commit()
+        thread = question(scene, commit=False)
+        statements: list[str] = []
+
+        def record(conn, cursor, statement, parameters, context, executemany):
+            statements.append(statement)
+
+        sa.event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            people, followers, organisation_told = recipients.told_of_new_thread(thread)
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", record)
+        db.session.rollback()
+        assert organisation_told
+        assert len(people) == 1  # the coordinator
+        assert len(followers) == number
+        return len(statements)
+
+    assert statements_for_followers(1) == 1
+    assert statements_for_followers(9) == 1
+
+
 def test_routing_tells_the_service_and_the_author(scene):
     thread = post_thread(
         scene.author, ThreadKind.MISSING_DATA, title="Haies bocagères", territory="D45", themes=("lc",)
@@ -119,7 +200,6 @@ def test_an_answer_tells_the_author_and_the_followers_once(scene):
 
     assert thread.status == ThreadStatus.ACKNOWLEDGED  # the answer moved it: its notification tells of both
     assert told(scene, thread.id) == {
-        "member": [CREATED],
         "coordinator": [CREATED],
         "author": ["message"],
         "other_user": ["message"],
@@ -181,7 +261,6 @@ def test_a_refusal_tells_once_with_its_motive(scene):
     db.session.commit()
 
     assert told(scene, thread.id) == {
-        "member": [CREATED],
         "coordinator": [CREATED],
         "author": ["status_changed"],
         "other_user": ["status_changed"],
@@ -202,7 +281,6 @@ def test_asking_for_details_tells_the_author_then_a_second_question_is_a_message
     db.session.commit()
 
     assert told(scene, thread.id) == {
-        "member": [CREATED],
         "coordinator": [CREATED],
         "author": ["status_changed", "message"],
     }
@@ -289,7 +367,7 @@ def test_a_reclassification_tells_nobody(scene):
     services.reclassify_thread(thread, scene.member, ThreadKind.DATA_REQUEST)
     db.session.commit()
 
-    assert told(scene, thread.id) == {"member": [CREATED], "coordinator": [CREATED]}
+    assert told(scene, thread.id) == {"coordinator": [CREATED]}
 
 
 def test_a_long_title_is_shortened_in_the_text(scene):
@@ -339,8 +417,9 @@ def test_the_person_who_acts_is_never_told(scene):
     services.change_status(thread, scene.member, ThreadStatus.IN_PROGRESS)
     db.session.commit()
 
+    # The coordinator opened the thread: nobody else of the service is told of it (the member did not ask).
     assert told(scene, thread.id) == {
-        "member": [CREATED, "internal_note"],
+        "member": ["internal_note"],
         "coordinator": ["message", "status_changed"],
     }
 
