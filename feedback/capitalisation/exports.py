@@ -8,6 +8,7 @@ import json
 import zipfile
 from datetime import date, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from feedback.threads.deadlines import PARIS
 from feedback.threads.models import KIND_LABELS, STATUS_LABELS, USE_CASE_LABELS, DeclineReason, ThreadKind
@@ -18,6 +19,7 @@ STATUSES = {status.value: label for status, label in STATUS_LABELS.items()}
 USE_CASES = {use_case.value: label for use_case, label in USE_CASE_LABELS.items()}
 DECLINE_REASONS = {reason.value: reason.label for reason in DeclineReason}
 NARROW_NBSP = "\u202f"
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can say: entries dated by their figures, not by the clock
 
 
 def report_json(data: dict) -> str:
@@ -104,8 +106,17 @@ def _volume_rows(totals: dict) -> list[tuple[str, int]]:
 
 
 def report_markdown(data: dict) -> str:
-    lines = ["# Rapport de capitalisation des retours sur les données", "", "## Périmètre", ""]
+    report = data.get("report")
+    lines = [f"# {report['title'] if report else 'Rapport de capitalisation des retours sur les données'}", ""]
+    if report and report.get("summary"):
+        lines += [report["summary"].strip(), ""]
+    if report and report.get("published_at"):
+        published = datetime.fromisoformat(report["published_at"]).astimezone(PARIS)
+        lines += [f"Publié le {published.strftime('%d/%m/%Y')}.", ""]
+    lines += ["## Périmètre", ""]
     lines += _scope_lines(data)
+    if data.get("restitution"):
+        lines += _restitution_lines(data["restitution"])
 
     lines += ["## Volumes", ""]
     previous = data["previous_period"]
@@ -272,10 +283,45 @@ def report_markdown(data: dict) -> str:
 
     lines += ["## Recommandations", ""]
     if data["recommendations"]:
-        lines += [f"{i}. {r['text']}" for i, r in enumerate(data["recommendations"], start=1)] + [""]
+        names = {p["slug"]: p["name"] for p in [*data["scope"]["producers"], *data["producers"]]}
+        for number, r in enumerate(data["recommendations"], start=1):
+            audience = r.get("audience_name") or names.get(r["audience"], r["audience"]) or "tous les services"
+            lines += [
+                f"{number}. **{r['title']}** — priorité {PRIORITIES.get(r['priority'], r['priority'])}, "
+                f"pour {audience}",
+                "",
+            ]
+            lines += [f"   {line}" if line else "" for line in r["text"].strip().splitlines()] + [""]
+            if r["evidence"]["thread_ids"]:
+                lines += ["   Fils concernés : " + ", ".join(f"#{i}" for i in r["evidence"]["thread_ids"]), ""]
     else:
         lines += ["Aucune recommandation n'est encore formulée pour ce périmètre.", ""]
     return "\n".join(lines)
+
+
+PRIORITIES = {"high": "haute", "medium": "moyenne", "low": "basse"}
+SHARES = {"answered_share", "overdue_share"}
+
+
+def _indicator(key: str, value) -> str:
+    return _percent(value) if key in SHARES else _number(value)
+
+
+def _restitution_lines(restitution: dict) -> list[str]:
+    lines = [
+        f"## {restitution['producer']['name']} et la médiane nationale",
+        "",
+        f"Médiane de chaque indicateur sur les {_number(restitution['producers'])} services producteurs qui ont "
+        "reçu des fils sur le même périmètre.",
+        "",
+    ]
+    return lines + _table(
+        ["Indicateur", restitution["producer"]["name"], "Médiane nationale"],
+        [
+            [row["label"], _indicator(row["key"], row["producer"]), _indicator(row["key"], row["national_median"])]
+            for row in restitution["indicators"]
+        ],
+    )
 
 
 def _category(code: str) -> str:
@@ -392,19 +438,46 @@ def report_tables(data: dict) -> dict[str, list[list]]:
         "use_cases.csv": [["use_case", "label", "threads"]]
         + [[code, USE_CASES[code], n] for code, n in data["demand"]["use_cases"]["by_use_case"].items()]
         + [["", "Non précisé", data["demand"]["use_cases"]["unspecified"]]],
+        "recommendations.csv": [["number", "rule", "audience", "priority", "title", "text", "thread_ids"]]
+        + [
+            [
+                number,
+                r["rule"],
+                r["audience"],
+                r["priority"],
+                r["title"],
+                r["text"],
+                " ".join(str(i) for i in r["evidence"]["thread_ids"]),
+            ]
+            for number, r in enumerate(data["recommendations"], start=1)
+        ],
+    } | _restitution_table(data.get("restitution"))
+
+
+def _restitution_table(restitution: dict | None) -> dict[str, list[list]]:
+    if not restitution:
+        return {}
+    return {
+        "restitution.csv": [["indicator", "label", "producer", "national_median", "producers_counted"]]
+        + [
+            [row["key"], row["label"], row["producer"], row["national_median"], row["producers_counted"]]
+            for row in restitution["indicators"]
+        ]
     }
 
 
 DEMAND_COLUMNS = [ThreadKind.DATA_REQUEST.value, ThreadKind.MISSING_DATA.value]
 
 
-def write_csv_zip(data: dict, path: Path) -> list[str]:
-    """Write the tables as CSV files (comma-separated, UTF-8) in one zip; returns the file names."""
+def write_csv_zip(data: dict, path: Path | BinaryIO) -> list[str]:
+    """Write the tables as CSV files (comma-separated, UTF-8) in one zip, to a file or a binary stream (a
+    download); returns the file names. Each entry carries a fixed date, so the same figures give the same
+    bytes whenever they are zipped."""
     tables = report_tables(data)
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, rows in tables.items():
             buffer = io.StringIO()
             writer = csv.writer(buffer, lineterminator="\n")
             writer.writerows([["" if value is None else value for value in row] for row in rows])
-            archive.writestr(name, buffer.getvalue())
+            archive.writestr(zipfile.ZipInfo(name, date_time=ZIP_DATE), buffer.getvalue(), zipfile.ZIP_DEFLATED)
     return list(tables)

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from rapidfuzz import fuzz, process
 
 from feedback.accounts.models import Organisation
+from feedback.capitalisation.recommendations import draft_recommendations
 from feedback.capitalisation.scope import Scope, paris_midnight
 from feedback.catalogue.models import Dataset, Territory, Theme, dataset_theme
 from feedback.database import utcnow
@@ -158,8 +159,10 @@ def by_month(scope: Scope, first_received: datetime | None = None, last_received
 # Producers -----------------------------------------------------------------------------------------------
 
 
-def _overdue_condition(now: datetime):
-    """R124-1: a data request still open past its due date, or whose first answer came after it."""
+def late_request_condition(now: datetime):
+    """R124-1 compliance: a data request still open past its due date, or whose first answer came after it.
+    (The lists' « en retard » is narrower, `threads.queries.overdue_condition`: still open past its due date,
+    what needs doing now.)"""
     return sa.and_(
         Thread.kind == ThreadKind.DATA_REQUEST.value,
         Thread.due_at.is_not(None),
@@ -214,7 +217,7 @@ def producers(scope: Scope, now: datetime | None = None) -> list[dict]:
                 sa.func.count(sa.case((Thread.status == ThreadStatus.RESOLVED.value, 1))).label("resolved"),
                 sa.func.count(sa.case((Thread.status == ThreadStatus.DECLINED.value, 1))).label("declined"),
                 sa.func.count(sa.case((Thread.kind == ThreadKind.DATA_REQUEST.value, 1))).label("data_requests"),
-                sa.func.count(sa.case((_overdue_condition(now), 1))).label("overdue"),
+                sa.func.count(sa.case((late_request_condition(now), 1))).label("overdue"),
             )
             .where(condition)
             .group_by(Thread.organisation_id)
@@ -632,7 +635,7 @@ def build_report_data(
         }
     step(previous)
     first_received, last_received = current.pop("first_received"), current.pop("last_received")
-    return {
+    data = {
         "scope": describe_scope(scope),
         "as_of": now.isoformat(),
         "totals": current,
@@ -646,7 +649,6 @@ def build_report_data(
             "use_cases": use_cases(scope),
         },
         "demand_groups": step(similar_request_groups(scope)),
-        # Rules that turn these figures into recommendations come with the recommendation work (issue 4,
-        # item 3); until then a report carries none.
-        "recommendations": [],
     }
+    data["recommendations"] = draft_recommendations(scope, data, overdue=late_request_condition(now))
+    return data

@@ -41,6 +41,34 @@ class Scope:
     # Filled by `condition()`: the territory and theme codes expanded once, not at every query.
     _expanded: dict = field(default_factory=dict, init=False, compare=False, repr=False, hash=False)
 
+    def to_json(self) -> dict:
+        """The criteria as plain JSON values, as a report keeps them (producers by id)."""
+        return {
+            "from": self.date_from.isoformat() if self.date_from else None,
+            "to": self.date_to.isoformat() if self.date_to else None,
+            "kinds": list(self.kinds),
+            "producer_ids": list(self.producer_ids),
+            "themes": list(self.theme_codes),
+            "territories": list(self.territory_codes),
+            "use_cases": list(self.use_cases),
+            "include_restricted": self.include_restricted,
+        }
+
+    @classmethod
+    def from_json(cls, value: dict | None) -> Scope:
+        """The scope `to_json` wrote; a missing key is no criterion."""
+        value = value or {}
+        return cls(
+            date_from=date.fromisoformat(value["from"]) if value.get("from") else None,
+            date_to=date.fromisoformat(value["to"]) if value.get("to") else None,
+            kinds=tuple(value.get("kinds") or ()),
+            producer_ids=tuple(int(i) for i in value.get("producer_ids") or ()),
+            theme_codes=tuple(value.get("themes") or ()),
+            territory_codes=tuple(value.get("territories") or ()),
+            use_cases=tuple(value.get("use_cases") or ()),
+            include_restricted=bool(value.get("include_restricted", False)),
+        )
+
     @property
     def start(self) -> datetime | None:
         return paris_midnight(self.date_from) if self.date_from else None

@@ -26,7 +26,13 @@ def test_json_goes_to_standard_output(runner, capi):
     # the scene's public threads of the quarter (see conftest.py): 13, 21 public messages, 10 open
     assert (data["totals"]["threads"], data["totals"]["messages"], data["totals"]["open"]) == (13, 21, 10)
     assert [p["slug"] for p in data["producers"]] == ["ddt-du-loiret", "ddt-de-la-nievre"]
-    assert data["recommendations"] == []
+    # P1's overdue requests (t2) and the similar requests t8, t7: see test_recommendations.py
+    assert [(r["rule"], r["audience"], r["priority"]) for r in data["recommendations"]] == [
+        ("overdue_requests", "ddt-du-loiret", "high"),
+        ("similar_requests", None, "medium"),
+    ]
+    # judged today, after 25 July 2025: t15 (open, unanswered) is overdue as well as t2
+    assert data["recommendations"][0]["evidence"]["thread_ids"] == [capi.t["t2"].id, capi.t["t15"].id]
     assert result.stderr.strip().splitlines()[-1] == (
         "Rapport : 13 fil(s), 2 service(s), 1 groupe(s) de demandes similaires — affiché ci-dessus"
     )
@@ -87,7 +93,12 @@ def test_markdown_report_has_its_french_sections(runner, capi):
     assert "| 2025-04 | 5 | 3 | 0 | 1 | 1 |" in text
     assert "| DDT du Loiret | Secret protégé par la loi" in text
     assert "| Zones humides de la Nièvre | Hydrographie (hy) | 2 | 2 | D45, D58 |" in text
-    assert "Aucune recommandation n'est encore formulée pour ce périmètre." in text
+    assert (
+        "1. **Organiser le traitement des demandes de données — DDT du Loiret** — priorité haute, "
+        "pour DDT du Loiret" in text
+    )
+    assert f"   Fils concernés : #{capi.t['t2'].id}, #{capi.t['t15'].id}" in text
+    assert "2. **Envisager de produire ou d'ouvrir les données demandées : « Zones humides de la Nièvre »** — " in text
 
 
 def test_csv_is_a_zip_of_one_table_per_indicator(runner, capi, tmp_path):
@@ -106,6 +117,7 @@ def test_csv_is_a_zip_of_one_table_per_indicator(runner, capi, tmp_path):
                 "demand.csv",
                 "demand_groups.csv",
                 "use_cases.csv",
+                "recommendations.csv",
             ]
         )
         tables = {
@@ -143,7 +155,11 @@ def test_csv_is_a_zip_of_one_table_per_indicator(runner, capi, tmp_path):
     assert (group["theme_code"], group["threads"], group["votes"], group["territories"]) == ("hy", "2", "2", "D45 D58")
     assert group["thread_ids"] == " ".join(str(i) for i in sorted([capi.t["t8"].id, capi.t["t7"].id]))
     assert {r["use_case"]: r["threads"] for r in tables["use_cases.csv"]}["gemapi"] == "2"
-    assert result.stdout.strip().splitlines()[-1].endswith(f"9 tables CSV dans {path}")
+    assert [(r["number"], r["rule"], r["audience"], r["thread_ids"]) for r in tables["recommendations.csv"]] == [
+        ("1", "overdue_requests", "ddt-du-loiret", f"{capi.t['t2'].id} {capi.t['t15'].id}"),
+        ("2", "similar_requests", "", " ".join(str(i) for i in sorted([capi.t["t8"].id, capi.t["t7"].id]))),
+    ]
+    assert result.stdout.strip().splitlines()[-1].endswith(f"10 tables CSV dans {path}")
 
 
 @pytest.mark.parametrize(
