@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from tests import factories
+
 CHROMIUM = Path("/usr/bin/chromium")
 # As root, in a sandbox without network: no Chromium sandbox, no GPU, and none of Chromium's own
 # background connections (they are refused here, and slow every start).
@@ -95,3 +97,16 @@ def new_page(browser, live_server):
 def page(new_page):
     """A page in a fresh browser context; relative URLs (`page.goto("/datasets")`) go to the live server."""
     return new_page()
+
+
+def log_in(page, email: str, password: str = factories.PASSWORD) -> None:
+    """Sign in through the log-in form, as a person would."""
+    from playwright.sync_api import expect
+
+    page.goto("/connexion")
+    main = page.locator("main")
+    main.get_by_label("Adresse électronique").fill(email)
+    main.get_by_label("Mot de passe").fill(password)
+    with page.expect_navigation():
+        main.get_by_role("button", name="Se connecter").click()
+    expect(page.get_by_role("status")).to_contain_text("Vous êtes connecté·e")

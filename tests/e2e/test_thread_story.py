@@ -23,6 +23,8 @@ from feedback.threads import services as thread_services
 from feedback.threads.models import ThreadKind
 from tests import factories
 
+from .conftest import log_in
+
 DATASET_ID = "67377126c48b675e7cc25368"
 DATASET_TITLE = "N_BRUIT_ZBR_INFRA_F_C_LN_S_002"
 DDT_AISNE_DATAGOUV_ID = "58ad720388ee381d53318fb0"
@@ -67,16 +69,6 @@ def _watch(page, problems: list[str]) -> None:
             problems.append(f"{page.url}: console error: {message.text}") if message.type == "error" else None
         ),
     )
-
-
-def _log_in(page, email: str) -> None:
-    page.goto("/connexion")
-    main = page.locator("main")
-    main.get_by_label("Adresse électronique").fill(email)
-    main.get_by_label("Mot de passe").fill(factories.PASSWORD)
-    with page.expect_navigation():
-        main.get_by_role("button", name="Se connecter").click()
-    expect(page.get_by_role("status")).to_contain_text("Vous êtes connecté·e")
 
 
 def _mark_page(page) -> None:
@@ -124,7 +116,7 @@ def test_a_dead_link_is_reported_answered_and_resolved(new_page, story):
     # The consultant finds the dataset in the catalogue and reports the dead link. ---------------------
     consultant = new_page()
     _watch(consultant, problems)
-    _log_in(consultant, story["consultant"])
+    log_in(consultant, story["consultant"])
     consultant.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Catalogue").click()
     expect(consultant).to_have_url(re.compile(r"/datasets$"))
     consultant.locator("#q").press_sequentially("BRUIT")
@@ -171,7 +163,7 @@ def test_a_dead_link_is_reported_answered_and_resolved(new_page, story):
     # The DDT member finds it in the inbox and answers, in place. -------------------------------------
     member = new_page()
     _watch(member, problems)
-    _log_in(member, story["member"])
+    log_in(member, story["member"])
     with member.expect_navigation():
         member.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Boîte de réception").click()
     expect(member.get_by_role("heading", level=1)).to_have_text("Boîte de réception")
@@ -269,7 +261,7 @@ def test_the_reply_form_works_without_javascript(new_page, story):
     thread_path = f"/threads/{thread.id}"
 
     member = new_page(java_script_enabled=False)
-    _log_in(member, story["member"])
+    log_in(member, story["member"])
     member.goto(thread_path)
     expect(_status_badge(member)).to_have_text("Nouveau")
 
