@@ -26,7 +26,7 @@ from feedback.catalogue.models import Dataset, Territory, Theme, dataset_theme
 from feedback.database import utcnow
 from feedback.extensions import db
 from feedback.search import normalise
-from feedback.threads.deadlines import PARIS, working_days_between
+from feedback.threads.deadlines import PARIS, WorkingDayRanks
 from feedback.threads.models import (
     USE_CASE_LABELS,
     DeclineReason,
@@ -51,8 +51,10 @@ DATAGOUV_DELAY_CAP_DAYS = 30
 # "débit des cours d'eau" / "qualité des cours d'eau" (75). Lower, such pairs start to merge; higher, plural
 # and spelling variants stop grouping.
 SIMILARITY_THRESHOLD = 85
-# A title is compared only with the groups whose first title shares a word stem with it (its first letters):
-# titles without one in common hardly ever reach the threshold, and most pairs of titles have none.
+# A title is compared only with the groups whose first title shares enough word stems with it (a stem: the
+# first letters of a word): at least half of the stems of the shorter of the two. Below that, token_set_ratio
+# stays far under the threshold (the words they share are too little of either title); the subset case (all
+# of one title's words in the other, which token_set_ratio scores 100) is always kept. See `StemIndex`.
 STEM_LENGTH = 4
 
 # Words that say nothing of what is wanted: French function words and the vocabulary of any request.
@@ -235,16 +237,13 @@ def producers(scope: Scope, now: datetime | None = None) -> list[dict]:
     # Delays: the (received, first answer) pairs of the scope, in one query; working days in Python.
     working_days: dict[int, list[int]] = defaultdict(list)
     datagouv: dict[int, list[float]] = defaultdict(list)
-    cached: dict[tuple[date, date], int] = {}
+    ranks = WorkingDayRanks()
     for organisation_id, received_at, answered_at in db.session.execute(
         sa.select(Thread.organisation_id, Thread.created_at, Thread.first_response_at).where(condition)
     ):
         datagouv[organisation_id].append(datagouv_delay_days(received_at, answered_at))
         if answered_at is not None:
-            key = (received_at.astimezone(PARIS).date(), answered_at.astimezone(PARIS).date())
-            if key not in cached:
-                cached[key] = working_days_between(received_at, answered_at)
-            working_days[organisation_id].append(cached[key])
+            working_days[organisation_id].append(ranks.between(received_at, answered_at))
 
     ids = set(counts) | set(scope.producer_ids)
     organisations = db.session.execute(
@@ -480,17 +479,73 @@ def normalise_title(title: str, places: re.Pattern | None = None) -> str:
     return " ".join(meaningful)
 
 
-def _stems(title: str) -> set[str]:
+def word_stems(title: str) -> set[str]:
     """The first four letters of each word: "zones humides" and "zone humide" share theirs."""
     return {word[:STEM_LENGTH] for word in title.split()}
+
+
+def _needed(size: int) -> int:
+    """The stems two titles must share when the shorter has `size` of them: half, rounded up."""
+    return (size + 1) // 2
+
+
+class StemIndex:
+    """The first titles of the groups of a theme, found by the stems they share with a new title.
+
+    A prefix filter, as in set-similarity joins: stems are ranked rarest first (`rank`); a title's *prefix* is
+    its rarest stems, as many as it may miss and still share `_needed` of them with a title no longer than
+    itself. If two titles share at least `_needed(shorter)` stems, then the shorter one's prefix holds a
+    stem of the longer one; so a leader is filed under its prefix stems (found when it is the shorter) and
+    under all its stems (found from the new title's prefix, when the new title is the shorter). Only the
+    stems of prefixes are looked up, and they are the rare ones: the common ones ("zone", "plan") no longer
+    make every title a candidate of every other."""
+
+    def __init__(self, rank: dict[str, tuple[int, str]]):
+        self.rank = rank
+        self.by_prefix: dict[str, list[int]] = defaultdict(list)
+        self.by_stem: dict[str, list[int]] = defaultdict(list)
+        # Each leader's stems as 64 bits (a stem's bit: its rank modulo 64), whose common bits count at least
+        # the stems two titles share (two stems may share a bit): a cheap test that never drops a candidate
+        # that shares enough, and drops most of those that do not.
+        self.bits: list[int] = []
+        self.needed: list[int] = []
+        self._bit = {stem: 1 << (number % 64) for number, stem in enumerate(sorted(rank, key=rank.__getitem__))}
+
+    def _prefix(self, stems: set[str]) -> list[str]:
+        ordered = sorted(stems, key=self.rank.__getitem__)
+        return ordered[: len(ordered) - _needed(len(ordered)) + 1]
+
+    def _bits(self, stems: set[str]) -> int:
+        bits = 0
+        for stem in stems:
+            bits |= self._bit[stem]
+        return bits
+
+    def add(self, index: int, stems: set[str]) -> None:
+        for stem in self._prefix(stems):
+            self.by_prefix[stem].append(index)
+        for stem in stems:
+            self.by_stem[stem].append(index)
+        self.bits.append(self._bits(stems))
+        self.needed.append(_needed(len(stems)))
+
+    def candidates(self, stems: set[str]) -> list[int]:
+        found = {i for stem in stems for i in self.by_prefix.get(stem, ())}
+        found.update(i for stem in self._prefix(stems) for i in self.by_stem.get(stem, ()))
+        # Enough in common with the shorter title: `_needed(min(a, b))` is the smaller of the two `_needed`.
+        bits, needed, leaders, leaders_needed = self._bits(stems), _needed(len(stems)), self.bits, self.needed
+        return sorted(
+            i for i in found if (common := (leaders[i] & bits).bit_count()) >= needed or common >= leaders_needed[i]
+        )
 
 
 def similar_request_groups(scope: Scope, threshold: int = SIMILARITY_THRESHOLD) -> list[dict]:
     """Groups of similar data requests and missing-data reports within a theme.
 
     Within each theme, threads are taken in the order they were received; each joins the group of an
-    earlier thread with the same normalised title, or else the group whose first thread's normalised title
-    scores best, and at least `threshold` (rapidfuzz token_set_ratio), against its own, or else starts one.
+    earlier thread with the same normalised title, or else, among the groups whose first title shares enough
+    word stems with its own (`StemIndex`), the one whose first title scores best, and at least `threshold`
+    (rapidfuzz token_set_ratio), against its own, or else starts one.
     Comparing with a group's first title only, not with any member, keeps a chain of near neighbours from
     merging unrelated requests. Only groups of two threads or more are returned, each with its thread ids,
     votes (summed), territories and kinds."""
@@ -519,6 +574,9 @@ def similar_request_groups(scope: Scope, threshold: int = SIMILARITY_THRESHOLD) 
             titles[row.id] = normalise_title(row.title, places)
         buckets[row.theme_id].append(row)
     theme_rows = _themes_by_id(buckets)
+    stems_of = {title: word_stems(title) for title in set(titles.values())}
+    frequency = Counter(stem for stems in stems_of.values() for stem in stems)
+    rank = {stem: (count, stem) for stem, count in frequency.items()}
 
     groups, order = [], []
     for theme_id, members in buckets.items():
@@ -526,13 +584,13 @@ def similar_request_groups(scope: Scope, threshold: int = SIMILARITY_THRESHOLD) 
         leaders: list[str] = []
         theme_groups: list[list] = []
         group_of_title: dict[str, int] = {}  # the same normalised title goes to the same group
-        leaders_by_stem: dict[str, list[int]] = defaultdict(list)
+        index_of_leaders = StemIndex(rank)
         for row in members:
             title = titles[row.id]
             index = group_of_title.get(title) if title else None
             if index is None and title:
-                # Only the groups whose first title shares a word stem with this one can score high enough.
-                candidates = sorted({i for stem in _stems(title) for i in leaders_by_stem.get(stem, ())})
+                # Only the groups whose first title shares enough stems with this one can score high enough.
+                candidates = index_of_leaders.candidates(stems_of[title])
                 match = process.extractOne(
                     title, [leaders[i] for i in candidates], scorer=fuzz.token_set_ratio, score_cutoff=threshold
                 )
@@ -541,8 +599,7 @@ def similar_request_groups(scope: Scope, threshold: int = SIMILARITY_THRESHOLD) 
                 index = len(theme_groups)
                 leaders.append(title)
                 theme_groups.append([])
-                for stem in _stems(title):
-                    leaders_by_stem[stem].append(index)
+                index_of_leaders.add(index, stems_of[title])
             group_of_title[title] = index
             theme_groups[index].append(row)
         for group in theme_groups:

@@ -19,7 +19,7 @@ from feedback.accounts.models import Organisation
 from feedback.capitalisation.models import Priority
 from feedback.capitalisation.scope import Scope
 from feedback.extensions import db
-from feedback.threads.deadlines import working_days_between
+from feedback.threads.deadlines import WorkingDayRanks
 from feedback.threads.models import Thread, ThreadKind
 
 # Dead links: one report may be a passing outage of a server; two in the period, on the datasets of one
@@ -37,6 +37,9 @@ OVERDUE_SHARE_THRESHOLD = 0.25
 # what is published; from three territories it is a national one, worth a high priority.
 DEMAND_MIN_TERRITORIES = 2
 DEMAND_HIGH_PRIORITY_TERRITORIES = 3
+# A report is read by people: past the twenty largest groups (most threads, then most votes), a list of needs
+# is a catalogue that the report's demand table and its exports already give in full.
+DEMAND_MAX_RECOMMENDATIONS = 20
 
 # Undocumented variables (the BercyHub sub-motif "Absence de description des variables"): twice in the
 # period at one producer means its users keep guessing what the columns mean, which a data dictionary
@@ -192,7 +195,8 @@ def _overdue_rule(scope: Scope, producers, ids_by_slug, overdue) -> list[dict]:
 
 
 def _similar_requests_rule(groups: list[dict]) -> list[dict]:
-    firing = [g for g in groups if len(g["territories"]) >= DEMAND_MIN_TERRITORIES]
+    # `groups` come largest first (see indicators.similar_request_groups).
+    firing = [g for g in groups if len(g["territories"]) >= DEMAND_MIN_TERRITORIES][:DEMAND_MAX_RECOMMENDATIONS]
     if not firing:
         return []
     # The producer each thread is addressed to: a group asked of one producer only is for that producer.
@@ -246,6 +250,7 @@ def _slow_answers_rule(scope: Scope, producers, ids_by_slug, target: int) -> lis
         return []
     # The threads answered later than the target, in working days (computed here, as for the median).
     late: dict[int, list[int]] = defaultdict(list)
+    ranks = WorkingDayRanks()
     for organisation_id, thread_id, received_at, answered_at in db.session.execute(
         sa.select(Thread.organisation_id, Thread.id, Thread.created_at, Thread.first_response_at)
         .where(
@@ -255,7 +260,7 @@ def _slow_answers_rule(scope: Scope, producers, ids_by_slug, target: int) -> lis
         )
         .order_by(Thread.id)
     ):
-        if working_days_between(received_at, answered_at) > target:
+        if ranks.between(received_at, answered_at) > target:
             late[organisation_id].append(thread_id)
     drafts = []
     for p in firing:

@@ -33,6 +33,16 @@ from feedback.threads.taxonomy import CATEGORIES_BY_CODE
 
 blueprint = Blueprint("capitalisation", __name__)
 
+# The groups of similar requests a page lists, largest first: a national scope has thousands; the exports of
+# a report give them all.
+SHOWN_DEMAND_GROUPS = 50
+
+
+@blueprint.app_context_processor
+def capitalisation_constants():
+    return {"shown_groups": SHOWN_DEMAND_GROUPS}
+
+
 THREADS_ENDPOINT = "threads.list_threads"
 REPORT_ENDPOINT = "reports.new"
 

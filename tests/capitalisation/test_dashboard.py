@@ -295,3 +295,10 @@ def test_the_number_of_queries_does_not_grow_with_the_producers(app, capi, clien
     page = html(client.get(url))
     assert len(re.findall(r'<tr id="producer-', page)) == 6
     assert _queries(app, client, url) == before
+
+
+def test_only_the_largest_groups_of_similar_requests_are_listed(capi, client, monkeypatch):
+    monkeypatch.setattr(views, "SHOWN_DEMAND_GROUPS", 0)  # the scene has one group: none is shown
+    demand = section(html(client.get(f"/capitalisation?{QUARTER_ARGS}")), "demand")
+    assert not re.search(r"<th scope=\"row\">Zones humides de la Nièvre", demand)
+    assert "Les 0 groupes les plus nombreux sur 1 ; un rapport les exporte tous." in unescape(demand)

@@ -168,3 +168,23 @@ def test_slow_answers_against_the_service_target(capi, app, monkeypatch, target,
     # Answered later than the target: t1 6, t2 22, t4 1, t6 5 working days.
     late = {5: ["t1", "t2"], 2: ["t1", "t2", "t6"]}[target]
     assert p1["evidence"]["thread_ids"] == sorted(capi.t[name].id for name in late)
+
+
+def test_only_the_largest_groups_of_similar_requests_become_recommendations(db):
+    # 25 groups from two territories each, largest first as the indicators give them; their threads do not
+    # exist, so each is for every producer.
+    groups = [
+        {
+            "title": f"Besoin n° {n}",
+            "theme": None,
+            "threads": 30 - n,
+            "votes": 0,
+            "territories": ["D45", "D58"],
+            "thread_ids": [10_000 + 2 * n, 10_001 + 2 * n],
+        }
+        for n in range(25)
+    ]
+    drafts = rules._similar_requests_rule(groups)
+    assert [d["title"] for d in drafts] == [
+        f"Envisager de produire ou d'ouvrir les données demandées : « Besoin n° {n} »" for n in range(20)
+    ]

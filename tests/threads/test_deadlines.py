@@ -8,7 +8,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from feedback.threads.deadlines import add_working_days, is_working_day, legal_due_at, working_days_between
+from feedback.threads.deadlines import (
+    WorkingDayRanks,
+    add_working_days,
+    is_working_day,
+    legal_due_at,
+    working_days_between,
+)
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -150,3 +156,22 @@ def test_working_days_between(start, end, expected):
 def test_the_legal_deadline_is_one_calendar_month_two_once_extended(received, due, extended_due):
     assert legal_due_at(received) == due
     assert legal_due_at(received, extended=True) == extended_due
+
+
+def test_working_day_ranks_count_as_the_day_by_day_walk_in_any_order_of_asking():
+    ranks = WorkingDayRanks()
+    paris = ZoneInfo("Europe/Paris")
+    # Wednesday 23 December 2026 to Monday 4 January 2027: 24, 28, 29, 30, 31 December and 4 January work
+    # (25 December and 1 January are holidays, and the weekends): 6 working days.
+    assert ranks.between(datetime(2026, 12, 23, 9, tzinfo=paris), datetime(2027, 1, 4, 9, tzinfo=paris)) == 6
+    # Earlier days than any asked before, then later ones: the ranks extend both ways.
+    assert ranks.between(datetime(2026, 5, 7, 9, tzinfo=paris), datetime(2026, 5, 11, 9, tzinfo=paris)) == 1
+    assert ranks.between(datetime(2027, 3, 1, tzinfo=paris), datetime(2027, 3, 1, 18, tzinfo=paris)) == 0
+    assert ranks.between(datetime(2027, 3, 2, tzinfo=paris), datetime(2027, 3, 1, tzinfo=paris)) == 0
+    days = [
+        datetime(2026, 4, 1, 10, tzinfo=UTC) + (datetime(2026, 4, 2) - datetime(2026, 4, 1)) * n
+        for n in range(0, 400, 7)
+    ]
+    for start in days[::5]:
+        for end in days:
+            assert ranks.between(start, end) == working_days_between(start, end), (start, end)
