@@ -31,6 +31,21 @@ from feedback.threads.workflow import organisation_ids
 
 blueprint = Blueprint("reports", __name__)
 
+INBOX_REPORTS = 3
+
+
+@blueprint.app_context_processor
+def report_helpers():
+    """`reports_for_me()`: the latest published reports about the person's organisations, for the inbox (the
+    threads layer, below this one, cannot ask for them; its template does, and only when it shows them)."""
+
+    def reports_for_me(limit: int = INBOX_REPORTS) -> list[Report]:
+        if not current_user.is_authenticated:
+            return []
+        return services.reports_for_organisation(organisation_ids(current_user), 1, limit).items
+
+    return {"reports_for_me": reports_for_me}
+
 PRIORITY_CHOICES = [(p.value, p.label) for p in Priority]
 
 

@@ -244,6 +244,9 @@ def test_a_producer_finds_the_reports_of_its_organisation(client, login, capi, c
     login(capi.m1)
     inbox = text(client.get("/inbox"))
     assert 'href="/reports?pour=moi"' in inbox
+    # The inbox lists the latest of them itself.
+    assert f'<a href="/reports/{published.slug}">Bilan publié</a>' in inbox
+    assert "Nièvre seule" not in inbox
     mine = text(client.get("/reports?pour=moi"))
     # P1 is the audience of the first report's overdue recommendation; the second is about P2 only
     assert "Bilan publié" in mine and "Nièvre seule" not in mine
