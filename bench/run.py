@@ -28,7 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
+import capitalisation as capitalisation_bench  # bench/capitalisation.py
 import catalogue as generated  # bench/catalogue.py: the script's folder comes first on sys.path
+import notifications as notifications_bench  # bench/notifications.py
 import sqlalchemy as sa
 import threads as generated_threads  # bench/threads.py
 from flask_migrate import upgrade
@@ -473,7 +475,9 @@ def run(args, export: Path, workdir: Path) -> int:
         report_built_catalogue(built)
         section = 2
     if args.part in ("threads", "all"):
-        run_threads(args, app, section)
+        people = run_threads(args, app, section)
+        run_capitalisation(app, people, section + 2)
+        run_notifications(app, people, section + 3)
     print(f"\nTotal run time: {time.perf_counter() - started:.0f} s; load average at the end: {load_average()}")
     return 0
 
@@ -780,6 +784,7 @@ def run_threads(args, app, section: int) -> None:
     big = measure_thread_requests(app, endpoints, clients, users, args.requests)
     report_thread_generation(section, generator, people, setup, [small_batch, big_batch])
     report_thread_requests(section + 1, args, endpoints, chosen, small, big, size_small, size_big)
+    return people
 
 
 def thread_batch(generator, ids: list[int], label: str) -> ThreadBatch:
@@ -1153,6 +1158,75 @@ def report_thread_requests(section, args, endpoints, chosen, small, big, small_t
         f"{'all OK' if verdicts['time'] else 'MISSED for some'}; SQL statements the same at both sizes: "
         f"{'all OK' if verdicts['sql'] else 'MISSED for some'};\n"
         f"growth ≤ {TARGET_GROWTH}×: {'all OK' if verdicts['growth'] else 'MISSED for some'}."
+    )
+
+
+# Capitalisation and notifications, on the threads the threads part leaves -------------------------------
+
+
+def run_capitalisation(app, people, section: int) -> None:
+    say("capitalisation: national and one-producer reports")
+    with app.app_context():
+        timings = capitalisation_bench.measure(people.busiest_organisation)
+    repeats = capitalisation_bench.REPEATS
+    title = f"{section}. Capitalisation reports (build_report_data; median of {repeats} after a warm-up)"
+    print()
+    print(title)
+    print("-" * len(title))
+    rows = []
+    targets = [capitalisation_bench.TARGET_NATIONAL_S, capitalisation_bench.TARGET_PRODUCER_S]
+    for timing, target in zip(timings, targets, strict=True):
+        rows.append(
+            [
+                timing.label,
+                number(timing.threads),
+                f"{timing.median:.3f}",
+                f"{max(timing.seconds):.3f}",
+                str(timing.statements),
+                f"{timing.sql_median:.3f}",
+                f"{timing.median / timing.sql_median:.1f}×" if timing.sql_median else "-",
+                str(timing.recommendations),
+                f"< {target:g} s",
+                verdict(timing.median < target),
+            ]
+        )
+    print(
+        table(
+            ["report", "threads", "median s", "max s", "SQL", "bare SQL s", "ratio", "recs", "target", ""],
+            rows,
+            right={1, 2, 3, 4, 5, 6, 7},
+        )
+    )
+    print()
+    print(
+        "bare SQL s = the statements the report sent, replayed on a raw DB-API cursor (execute + fetchall), median\n"
+        "of 3; ratio = report / bare SQL: the rest is Python (working days, medians, similar titles, rules)."
+    )
+
+
+def run_notifications(app, people, section: int) -> None:
+    say("notifications: a new thread on the busiest organisation, then 10,000 mails to loopback SMTP")
+    with app.app_context():
+        authors = sorted(people.authors)
+        created = notifications_bench.notifications_of_a_new_thread(people.busiest_organisation, authors, QueryCounter)
+        delivered = notifications_bench.delivery_of_queued_mails(app)
+    title = f"{section}. Notifications and mail"
+    print()
+    print(title)
+    print("-" * len(title))
+    print(
+        f"New thread on {created.organisation} ({created.members} members told of new threads, "
+        f"{number(created.followers)} followers of the organisation):\n"
+        f"  create_thread + commit: median {created.median_ms:.1f} ms, max {max(created.seconds) * 1000:.1f} ms "
+        f"over {len(created.seconds)}; {number(created.notifications)} notifications; "
+        f"{created.statements} SQL statements"
+    )
+    rate = delivered.mails / delivered.seconds if delivered.seconds else 0
+    print(
+        f"Delivery of {number(delivered.mails)} queued mails to aiosmtpd on 127.0.0.1 (deliver_due, "
+        f"{delivered.passes} passes): {delivered.seconds:.1f} s, {rate:,.0f} mails/s; accepted by the server: "
+        f"{number(delivered.accepted_by_server)}; rows marked sent: {number(delivered.sent_rows)} "
+        f"({verdict(delivered.accepted_by_server == delivered.sent_rows == delivered.mails)})"
     )
 
 

@@ -1,0 +1,106 @@
+"""Capitalisation benchmark: a national report and one producer's, next to the bare SQL they run.
+
+`build_report_data(scope)` is timed on the database the threads part leaves (100,000 threads by default).
+While it runs, every SQL statement it sends is recorded with its parameters; the same statements are then
+replayed on a raw DB-API cursor (execute + fetchall, no ORM, no Python work on the rows): that is the floor the
+report cannot go below on this database, and the difference is the time spent in Python (working days,
+medians, grouping of similar titles, recommendation rules).
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from feedback.capitalisation.indicators import build_report_data
+from feedback.capitalisation.scope import Scope
+from feedback.extensions import db
+
+REPEATS = 3
+TARGET_NATIONAL_S = 2.0
+TARGET_PRODUCER_S = 0.5
+
+
+@dataclass
+class ReportTiming:
+    label: str
+    threads: int
+    seconds: list[float]
+    statements: int
+    sql_seconds: list[float]
+    recommendations: int
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+    @property
+    def sql_median(self) -> float:
+        return statistics.median(self.sql_seconds)
+
+
+class StatementRecorder:
+    def __init__(self, engine):
+        self.engine = engine
+        self.statements: list[tuple[str, object]] = []
+
+    def on_execute(self, connection, cursor, statement, parameters, context, executemany) -> None:
+        self.statements.append((statement, parameters))
+
+    def __enter__(self) -> StatementRecorder:
+        sa.event.listen(self.engine, "before_cursor_execute", self.on_execute)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        sa.event.remove(self.engine, "before_cursor_execute", self.on_execute)
+
+
+def _replay(statements) -> float:
+    """The recorded statements on a raw DB-API connection: execute and fetch every row."""
+    connection = db.engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        start = time.perf_counter()
+        for statement, parameters in statements:
+            cursor.execute(statement, parameters or ())
+            if cursor.description is not None:
+                cursor.fetchall()
+        seconds = time.perf_counter() - start
+        cursor.close()
+        connection.rollback()
+    finally:
+        connection.close()
+    return seconds
+
+
+def time_report(label: str, scope: Scope, repeats: int = REPEATS) -> ReportTiming:
+    seconds, statements, data = [], [], None
+    for attempt in range(repeats + 1):  # the first run warms the caches and is not counted
+        recorder = StatementRecorder(db.engine)
+        with recorder:
+            start = time.perf_counter()
+            data = build_report_data(scope)
+            elapsed = time.perf_counter() - start
+        db.session.rollback()
+        if attempt:
+            seconds.append(elapsed)
+        statements = recorder.statements
+    sql_seconds = [_replay(statements) for _ in range(repeats)]
+    return ReportTiming(
+        label=label,
+        threads=data["totals"]["threads"],
+        seconds=seconds,
+        statements=len(statements),
+        sql_seconds=sql_seconds,
+        recommendations=len(data.get("recommendations") or []),
+    )
+
+
+def measure(busiest_organisation_id: int) -> list[ReportTiming]:
+    return [
+        time_report("national, every thread", Scope()),
+        time_report("one producer (the busiest)", Scope(producer_ids=(busiest_organisation_id,))),
+    ]
