@@ -81,6 +81,18 @@ def resolve_dataset(text: str | None) -> Dataset | None:
     return find_dataset(identifier)
 
 
+def dataset_of_path(identifier: str) -> Dataset | None:
+    """The dataset that `/datasets/<identifier>` (and the pages under it) names: any identifier of
+    `parse_identifier`, and a catalogue id that is no dataset's may still be a slug."""
+    parsed = parse_identifier(identifier)
+    if parsed is None:
+        return None
+    found = find_dataset(parsed)
+    if found is None and parsed.kind == "catalogue_id":
+        found = find_dataset(Identifier("slug", identifier))
+    return found
+
+
 def find_dataset(identifier: Identifier) -> Dataset | None:
     column = {
         "catalogue_id": Dataset.catalogue_id,

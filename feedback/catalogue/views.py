@@ -11,7 +11,7 @@ from feedback.accounts.models import Membership, MembershipRole, Organisation
 from feedback.accounts.permissions import can
 from feedback.catalogue import queries
 from feedback.catalogue.models import Dataset, Territory
-from feedback.catalogue.resolver import Identifier, find_dataset, parse_identifier, resolve_dataset
+from feedback.catalogue.resolver import dataset_of_path, parse_identifier, resolve_dataset
 from feedback.extensions import db
 from feedback.htmx import add_vary_header, is_partial_request
 from feedback.pagination import page_number
@@ -74,12 +74,7 @@ def autocomplete():
 
 @blueprint.get("/datasets/<identifier>")
 def dataset(identifier: str):
-    parsed = parse_identifier(identifier)
-    if parsed is None:
-        abort(404)
-    found = find_dataset(parsed)
-    if found is None and parsed.kind == "catalogue_id":
-        found = find_dataset(Identifier("slug", identifier))
+    found = dataset_of_path(identifier)
     if found is None:
         abort(404)
     if identifier != found.catalogue_id:

@@ -24,7 +24,7 @@ from werkzeug.datastructures import MultiDict
 from feedback.accounts.models import User
 from feedback.accounts.services import organisation_by_slug
 from feedback.catalogue.models import Dataset
-from feedback.catalogue.resolver import Identifier, find_dataset, parse_identifier
+from feedback.catalogue.resolver import dataset_of_path
 from feedback.database import utcnow
 from feedback.extensions import db
 from feedback.i18n import french_date, french_datetime
@@ -167,12 +167,7 @@ def _query(arguments: list[tuple[str, str]]) -> str:
 
 def _dataset_or_404(identifier: str) -> Dataset:
     """The dataset of a catalogue URL: its data.gouv.fr id or its slug, as on its page."""
-    parsed = parse_identifier(identifier)
-    if parsed is None:
-        abort(404)
-    found = find_dataset(parsed)
-    if found is None and parsed.kind == "catalogue_id":
-        found = find_dataset(Identifier("slug", identifier))
+    found = dataset_of_path(identifier)
     if found is None:
         abort(404)
     return found
