@@ -28,14 +28,11 @@ ACTIONS = AUTHOR_ACTIONS | PRODUCER_ACTIONS | USER_ACTIONS | CURATOR_ONLY_ACTION
 
 
 def organisation_ids(user) -> set[int]:
-    """The organisations a user answers for (cached on the user object for the request)."""
+    """The organisations a user answers for: read from `user.memberships`, which the session loads once and
+    loads again after a commit (a copy kept on the user object would outlive a change of membership)."""
     if user is None or not user.is_authenticated:
         return set()
-    cached = getattr(user, "_organisation_ids", None)
-    if cached is None:
-        cached = {membership.organisation_id for membership in user.memberships}
-        user._organisation_ids = cached
-    return cached
+    return {membership.organisation_id for membership in user.memberships}
 
 
 def is_producer_of(user, thread) -> bool:

@@ -1,5 +1,5 @@
 """The mail outbox and mail preferences (each notification's mail state: those written before are not
-mailed), follows of datasets and organisations, the deadline alerts sent, reports and recommendations; three
+mailed), follows of datasets and organisations, the deadline alerts sent, reports and recommendations; four
 more notification kinds (new threads on what one follows, reminders, escalations, published reports).
 
 Revision ID: 0003

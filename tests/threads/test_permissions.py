@@ -389,3 +389,20 @@ def test_a_stale_reply_is_not_a_conflict(web, scene, open_request):
     assert web.post(f"/threads/{open_request.id}/messages", data={"body": "Moi aussi."}).status_code == 303
 
     assert fresh(open_request.id).messages_count == 3
+
+
+def test_a_change_of_membership_is_seen_at_once_by_the_same_session(scene):
+    from feedback.accounts import services as accounts
+    from feedback.threads.workflow import can_view
+
+    thread = data_request(scene, restricted=True)
+    newcomer = factories.create_user(name="Nina Nouvelle")
+    assert not can_view(newcomer, thread)
+
+    membership = accounts.add_member(newcomer, scene.producer)
+    db.session.commit()
+    assert can_view(newcomer, thread)
+
+    accounts.remove_member(membership)
+    db.session.commit()
+    assert not can_view(newcomer, thread)
