@@ -201,7 +201,9 @@ def _share(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def producers(scope: Scope, now: datetime | None = None) -> list[dict]:
+def producers(
+    scope: Scope, now: datetime | None = None, *, quality_counts: dict[int | None, Counter] | None = None
+) -> list[dict]:
     """One entry per producer that received threads in the scope (and each producer the scope names).
 
     Received, answered (with a first answer of the producer), the median and 90th percentile of working
@@ -232,7 +234,8 @@ def producers(scope: Scope, now: datetime | None = None) -> list[dict]:
         .group_by(Thread.organisation_id, Thread.decline_reason)
     ):
         declines[organisation_id][reason or "unknown"] = count
-    quality_counts = _quality_counts(scope)
+    if quality_counts is None:
+        quality_counts = _quality_counts(scope)
 
     # Delays: the (received, first answer) pairs of the scope, in one query; working days in Python.
     working_days: dict[int, list[int]] = defaultdict(list)
@@ -322,10 +325,11 @@ def _motif_dict(counts: Counter) -> dict[str, int]:
     return {motif: motifs[motif] for motif in MOTIFS if motifs[motif]}
 
 
-def quality(scope: Scope) -> dict:
-    """Quality issues of the whole scope (those of no producer included) by category and by motif."""
+def quality(scope: Scope, *, quality_counts: dict[int | None, Counter] | None = None) -> dict:
+    """Quality issues of the whole scope (those of no producer included) by category and by motif;
+    `quality_counts`: those of `_quality_counts(scope)` when the caller has them already."""
     total: Counter = Counter()
-    for counts in _quality_counts(scope).values():
+    for counts in (quality_counts if quality_counts is not None else _quality_counts(scope)).values():
         total.update(counts)
     return {"by_category": _category_dict(total), "by_motif": _motif_dict(total)}
 
@@ -414,26 +418,39 @@ def _themes_by_id(ids) -> dict[int, object]:
     }
 
 
-def demand_by_theme_and_territory(scope: Scope) -> list[dict]:
-    """Data requests and missing-data reports by theme × territory (the territory the thread names; a
-    thread counts once under each of its themes), in one grouped query."""
+def demand_rows(scope: Scope) -> list:
+    """The data requests and missing-data reports of the scope, one row per (theme, thread), in one query:
+    what both the theme × territory table and the groups of similar requests are made of."""
     condition, themes = _demand_threads(scope)
-    rows = db.session.execute(
-        sa.select(themes.c.theme_id, Thread.territory_code, Thread.kind, sa.func.count())
+    return db.session.execute(
+        sa.select(
+            themes.c.theme_id,
+            Thread.id,
+            Thread.title,
+            Thread.votes_count,
+            Thread.territory_code,
+            Thread.kind,
+            Thread.created_at,
+        )
         .select_from(Thread)
         .outerjoin(themes, themes.c.thread_id == Thread.id)
         .where(condition)
-        .group_by(themes.c.theme_id, Thread.territory_code, Thread.kind)
     ).all()
-    theme_rows = _themes_by_id({row[0] for row in rows})
+
+
+def demand_by_theme_and_territory(scope: Scope, rows: list | None = None) -> list[dict]:
+    """Data requests and missing-data reports by theme × territory (the territory the thread names; a
+    thread counts once under each of its themes), counted from `demand_rows(scope)` (or `rows`, the same)."""
+    rows = demand_rows(scope) if rows is None else rows
+    cells: dict[tuple, Counter] = defaultdict(Counter)
+    for row in rows:
+        cells[(row.theme_id, row.territory_code)][row.kind] += 1
+    theme_rows = _themes_by_id({theme_id for theme_id, _ in cells})
     territory_names = dict(
         db.session.execute(
-            sa.select(Territory.code, Territory.name).where(Territory.code.in_({row[1] for row in rows if row[1]}))
+            sa.select(Territory.code, Territory.name).where(Territory.code.in_({code for _, code in cells if code}))
         ).all()
     )
-    cells: dict[tuple, Counter] = defaultdict(Counter)
-    for theme_id, territory_code, kind, count in rows:
-        cells[(theme_id, territory_code)][kind] += count
     result = []
     for (theme_id, territory_code), kinds in cells.items():
         result.append(
@@ -500,8 +517,8 @@ class StemIndex:
     stems of prefixes are looked up, and they are the rare ones: the common ones ("zone", "plan") no longer
     make every title a candidate of every other."""
 
-    def __init__(self, rank: dict[str, tuple[int, str]]):
-        self.rank = rank
+    def __init__(self, rank: dict[str, int]):
+        self.rank = rank  # each stem's place, rarest first
         self.by_prefix: dict[str, list[int]] = defaultdict(list)
         self.by_stem: dict[str, list[int]] = defaultdict(list)
         # Each leader's stems as 64 bits (a stem's bit: its rank modulo 64), whose common bits count at least
@@ -509,7 +526,6 @@ class StemIndex:
         # that shares enough, and drops most of those that do not.
         self.bits: list[int] = []
         self.needed: list[int] = []
-        self._bit = {stem: 1 << (number % 64) for number, stem in enumerate(sorted(rank, key=rank.__getitem__))}
 
     def _prefix(self, stems: set[str]) -> list[str]:
         ordered = sorted(stems, key=self.rank.__getitem__)
@@ -518,7 +534,7 @@ class StemIndex:
     def _bits(self, stems: set[str]) -> int:
         bits = 0
         for stem in stems:
-            bits |= self._bit[stem]
+            bits |= 1 << (self.rank[stem] % 64)
         return bits
 
     def add(self, index: int, stems: set[str]) -> None:
@@ -539,7 +555,7 @@ class StemIndex:
         )
 
 
-def similar_request_groups(scope: Scope, threshold: int = SIMILARITY_THRESHOLD) -> list[dict]:
+def similar_request_groups(scope: Scope, threshold: int = SIMILARITY_THRESHOLD, rows: list | None = None) -> list[dict]:
     """Groups of similar data requests and missing-data reports within a theme.
 
     Within each theme, threads are taken in the order they were received; each joins the group of an
@@ -548,22 +564,8 @@ def similar_request_groups(scope: Scope, threshold: int = SIMILARITY_THRESHOLD) 
     (rapidfuzz token_set_ratio), against its own, or else starts one.
     Comparing with a group's first title only, not with any member, keeps a chain of near neighbours from
     merging unrelated requests. Only groups of two threads or more are returned, each with its thread ids,
-    votes (summed), territories and kinds."""
-    condition, themes = _demand_threads(scope)
-    rows = db.session.execute(
-        sa.select(
-            themes.c.theme_id,
-            Thread.id,
-            Thread.title,
-            Thread.votes_count,
-            Thread.territory_code,
-            Thread.kind,
-            Thread.created_at,
-        )
-        .select_from(Thread)
-        .outerjoin(themes, themes.c.thread_id == Thread.id)
-        .where(condition)
-    ).all()
+    votes (summed), territories and kinds. `rows`: those of `demand_rows(scope)` when the caller has them."""
+    rows = demand_rows(scope) if rows is None else rows
     if not rows:
         return []
     places = place_pattern()
@@ -576,7 +578,7 @@ def similar_request_groups(scope: Scope, threshold: int = SIMILARITY_THRESHOLD) 
     theme_rows = _themes_by_id(buckets)
     stems_of = {title: word_stems(title) for title in set(titles.values())}
     frequency = Counter(stem for stems in stems_of.values() for stem in stems)
-    rank = {stem: (count, stem) for stem, count in frequency.items()}
+    rank = {stem: place for place, stem in enumerate(sorted(frequency, key=lambda stem: (frequency[stem], stem)))}
 
     groups, order = [], []
     for theme_id, members in buckets.items():
@@ -692,20 +694,23 @@ def build_report_data(
         }
     step(previous)
     first_received, last_received = current.pop("first_received"), current.pop("last_received")
+    # Read once, used twice: the quality issues per producer and category, the demand rows.
+    quality_counts = _quality_counts(scope)
+    demand = demand_rows(scope)
     data = {
         "scope": describe_scope(scope),
         "as_of": now.isoformat(),
         "totals": current,
         "previous_period": previous,
         "by_month": step(by_month(scope, first_received, last_received)),
-        "producers": step(producers(scope, now)),
-        "quality": step(quality(scope)),
+        "producers": step(producers(scope, now, quality_counts=quality_counts)),
+        "quality": step(quality(scope, quality_counts=quality_counts)),
         "datasets": step(most_reported_datasets(scope, top_datasets)),
         "demand": {
-            "by_theme_territory": step(demand_by_theme_and_territory(scope)),
+            "by_theme_territory": step(demand_by_theme_and_territory(scope, demand)),
             "use_cases": use_cases(scope),
         },
-        "demand_groups": step(similar_request_groups(scope)),
+        "demand_groups": step(similar_request_groups(scope, rows=demand)),
     }
     data["recommendations"] = draft_recommendations(scope, data, overdue=late_request_condition(now))
     return data

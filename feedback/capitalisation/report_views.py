@@ -46,6 +46,7 @@ def report_helpers():
 
     return {"reports_for_me": reports_for_me}
 
+
 PRIORITY_CHOICES = [(p.value, p.label) for p in Priority]
 
 

@@ -20,7 +20,7 @@ TITLES = [
 
 def index_of(leaders: list[str]) -> StemIndex:
     frequency = Counter(stem for title in TITLES for stem in word_stems(title))
-    index = StemIndex({stem: (count, stem) for stem, count in frequency.items()})
+    index = StemIndex({stem: place for place, stem in enumerate(sorted(frequency, key=lambda s: (frequency[s], s)))})
     for number, title in enumerate(leaders):
         index.add(number, word_stems(title))
     return index
