@@ -66,6 +66,7 @@ def create_app(config: Mapping | None = None) -> Flask:
 
     templating.register(app)
     _register_blueprints(app)
+    _register_template_globals(app)
     _register_commands(app)
     _register_error_pages(app)
     app.after_request(_security_headers)
@@ -86,6 +87,12 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (home, accounts, catalogue, threads, feeds, notifications, capitalisation, reports):
         app.register_blueprint(blueprint)
     register_weekly_summary()
+
+
+def _register_template_globals(app: Flask) -> None:
+    from feedback import template_globals
+
+    template_globals.register(app)
 
 
 def _register_commands(app: Flask) -> None:

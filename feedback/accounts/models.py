@@ -8,6 +8,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask_login import UserMixin
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -23,6 +24,9 @@ class Role(enum.StrEnum):
     @property
     def label(self) -> str:
         return {"user": "Usager", "curator": "Administrateur des données", "admin": "Administrateur"}[self]
+
+
+CURATOR_ROLES = (Role.CURATOR, Role.ADMIN)
 
 
 class EmployerKind(enum.StrEnum):
@@ -140,9 +144,16 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts.
         return self.active
 
-    @property
+    @hybrid_property
     def is_curator(self) -> bool:
-        return self.role in (Role.CURATOR, Role.ADMIN)
+        """A data administrator (curator or admin): routes, moderates, sees everything. In SQL too
+        (`select(User).where(User.is_curator)`), so that no query names the role values."""
+        return self.role in CURATOR_ROLES
+
+    @is_curator.inplace.expression
+    @classmethod
+    def _is_curator_expression(cls):
+        return cls.role.in_([role.value for role in CURATOR_ROLES])
 
     @property
     def role_label(self) -> str:
@@ -185,6 +196,13 @@ class Organisation(db.Model):
     @property
     def kind_label(self) -> str:
         return OrganisationKind(self.kind).label
+
+    @property
+    def overseen_region(self) -> str | None:
+        """The région whose départements' services a regional service (DREAL, DEAL, DRIEAT) oversees."""
+        regional = self.kind in (OrganisationKind.DREAL, OrganisationKind.DEAL, OrganisationKind.DRIEAT)
+        code = self.territory_code or ""
+        return code if regional and code.startswith("R") else None
 
     @property
     def datagouv_url(self) -> str | None:

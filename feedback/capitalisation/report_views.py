@@ -18,6 +18,7 @@ from wtforms.validators import DataRequired, Length
 
 from feedback.accounts.models import Organisation
 from feedback.capitalisation import services
+from feedback.capitalisation import views as dashboard
 from feedback.capitalisation.exports import KINDS, report_json, report_markdown, write_csv_zip
 from feedback.capitalisation.forms import ScopeForm
 from feedback.capitalisation.models import Priority, Recommendation, Report
@@ -34,17 +35,12 @@ blueprint = Blueprint("reports", __name__)
 INBOX_REPORTS = 3
 
 
-@blueprint.app_context_processor
-def report_helpers():
-    """`reports_for_me()`: the latest published reports about the person's organisations, for the inbox (the
-    threads layer, below this one, cannot ask for them; its template does, and only when it shows them)."""
-
-    def reports_for_me(limit: int = INBOX_REPORTS) -> list[Report]:
-        if not current_user.is_authenticated:
-            return []
-        return services.reports_for_organisation(organisation_ids(current_user), 1, limit).items
-
-    return {"reports_for_me": reports_for_me}
+def reports_for_me(limit: int = INBOX_REPORTS) -> list[Report]:
+    """The latest published reports about the person's organisations, for the inbox (the threads layer, below
+    this one, cannot ask for them; its template does, and only when it shows them)."""
+    if not current_user.is_authenticated:
+        return []
+    return services.reports_for_organisation(organisation_ids(current_user), 1, limit).items
 
 
 PRIORITY_CHOICES = [(p.value, p.label) for p in Priority]
@@ -209,6 +205,7 @@ def _context(report: Report, *, printable: bool = False, **forms) -> dict:
         "kinds": KINDS,
         "categories": CATEGORIES_BY_CODE,
         "priority_labels": {p.value: p.label for p in Priority},
+        "shown_groups": dashboard.SHOWN_DEMAND_GROUPS,
         "editable": not report.is_published and _is_curator() and not printable,
     }
     if context["editable"]:

@@ -17,7 +17,8 @@ import sqlalchemy as sa
 from feedback.catalogue.models import Territory, Theme, dataset_territory, dataset_theme
 from feedback.extensions import db
 from feedback.threads.deadlines import PARIS
-from feedback.threads.models import Thread, Visibility, thread_theme
+from feedback.threads.models import Thread, thread_theme
+from feedback.threads.workflow import visible_threads
 
 # Territories hold at most a country, régions, départements and communes: three levels below a code.
 TERRITORY_DEPTH = 3
@@ -90,8 +91,8 @@ class Scope:
     def condition(self):
         """The SQL condition on `Thread` that this scope means."""
         conditions = []
-        if not self.include_restricted:
-            conditions.append(Thread.visibility == Visibility.PUBLIC.value)
+        if not self.include_restricted:  # the public figures: what anyone may see
+            conditions.append(visible_threads(None))
         if self.start is not None:
             conditions.append(Thread.created_at >= self.start)
         if self.end is not None:

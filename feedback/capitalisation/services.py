@@ -23,7 +23,8 @@ from feedback.extensions import db
 from feedback.notifications.models import NotificationKind
 from feedback.notifications.services import notify
 from feedback.pagination import Page, paginate
-from feedback.threads.models import Thread, Visibility
+from feedback.threads.models import Thread
+from feedback.threads.workflow import visible_threads
 
 SLUG_LENGTH = 100
 
@@ -272,9 +273,7 @@ def _public_thread_ids(ids) -> set[int]:
     ids = sorted(set(ids))
     if not ids:
         return set()
-    return set(
-        db.session.scalars(sa.select(Thread.id).where(Thread.id.in_(ids), Thread.visibility == Visibility.PUBLIC.value))
-    )
+    return set(db.session.scalars(sa.select(Thread.id).where(Thread.id.in_(ids), visible_threads(None))))
 
 
 def recommendation_data(recommendations: list[Recommendation], *, public: bool) -> list[dict]:

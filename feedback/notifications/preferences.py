@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from feedback.accounts.models import Membership, MembershipRole, Role, User
+from feedback.accounts.models import Membership, MembershipRole, User
 from feedback.extensions import db
 from feedback.notifications.models import Frequency, NotificationKind, NotificationPreference
 
@@ -85,10 +85,6 @@ def resolve_frequency(topic: str, chosen: str | None, *, coordinator: bool, cura
     return default_frequency(topic, coordinator=coordinator, curator=curator)
 
 
-def _is_curator(user: User) -> bool:
-    return user.role in (Role.CURATOR.value, Role.ADMIN.value)
-
-
 def _coordinators(user_ids: Iterable[int]) -> set[int]:
     ids = list(user_ids)
     if not ids:
@@ -140,7 +136,7 @@ class FrequencyTable:
         return cls(
             chosen=_rows(ids),
             coordinators=_coordinators(ids),
-            curators={user.id for user in users if _is_curator(user)},
+            curators={user.id for user in users if user.is_curator},
         )
 
     def of(self, user_id: int, topic: str) -> Frequency:

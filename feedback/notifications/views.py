@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from functools import cache
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
@@ -15,12 +13,6 @@ from feedback.notifications.unsubscribe import InvalidToken, read_token
 from feedback.pagination import page_number
 
 blueprint = Blueprint("notifications", __name__)
-
-
-@blueprint.app_context_processor
-def notification_helpers():
-    # Called by the header's bell, once per page: a fragment that shows no bell runs no query.
-    return {"unread_notifications": cache(lambda: services.unread_count(current_user))}
 
 
 def _load(notification_id: int) -> Notification:

@@ -41,7 +41,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import defer, selectinload
 
-from feedback.accounts.models import Membership, MembershipRole, Role, User
+from feedback.accounts.models import Membership, MembershipRole, User
 from feedback.database import utcnow
 from feedback.extensions import db
 from feedback.i18n import french_date
@@ -156,7 +156,7 @@ class Audience:
             self._curators = list(
                 db.session.scalars(
                     sa.select(User)
-                    .where(User.role.in_([Role.CURATOR.value, Role.ADMIN.value]), *reachable())
+                    .where(User.is_curator, *reachable())
                     .options(selectinload(User.memberships))
                     .order_by(User.id)
                 )

@@ -43,9 +43,6 @@ FEED_SIZE = 50
 PERSONAL_FILTERS = ("mes-fils", "assignes")
 # Query arguments of /threads that do not choose threads.
 NOT_FILTERS = ("page", "tri", *PERSONAL_FILTERS)
-# The events of a thread worth telling its readers; the others (assignment, reclassification) are internal
-# matters or already told by a message.
-TOLD_EVENTS = ("status_changed", "transferred", "routed", "deadline_extended")
 # Characters that XML 1.0 does not allow, whatever the escaping.
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 PLATFORM = "Retours sur les données Ecosphères"
@@ -150,7 +147,6 @@ def threads_feed():
     )
 
 
-@blueprint.app_template_global()
 def threads_feed_url(args: MultiDict) -> str:
     """The feed of the /threads filter that `args` (a query string) chooses, for the list page's links."""
     return url_for("feeds.threads_feed") + _query(filter_arguments(args))
@@ -194,35 +190,11 @@ def filters_title(filters: queries.ThreadFilters) -> str:
 
 
 def thread_entries(thread: Thread, page_url: str) -> list[Entry]:
-    """A thread's public messages and told events, newest first: two queries."""
-    messages = db.session.scalars(
-        sa.select(Message)
-        .where(Message.thread_id == thread.id, Message.internal.is_(False), Message.hidden_at.is_(None))
-        .options(joinedload(Message.author), joinedload(Message.as_organisation))
-        .order_by(Message.created_at.desc(), Message.id.desc())
-        .limit(FEED_SIZE)
-    ).all()
-    events = db.session.scalars(
-        sa.select(ThreadEvent)
-        .where(
-            ThreadEvent.thread_id == thread.id,
-            ThreadEvent.internal.is_(False),
-            ThreadEvent.type.in_(TOLD_EVENTS),
-        )
-        .options(joinedload(ThreadEvent.actor))
-        .order_by(ThreadEvent.created_at.desc(), ThreadEvent.id.desc())
-        .limit(FEED_SIZE)
-    ).all()
-    # Newest first; at the same instant, what a message caused (a status change) comes after it in time.
-    items = [(m.created_at, 0, m.id, m) for m in messages] + [(e.created_at, 1, e.id, e) for e in events]
-    items.sort(key=lambda item: item[:3], reverse=True)
-    entries = []
-    for _, _, _, item in items[:FEED_SIZE]:
-        if isinstance(item, Message):
-            entries.append(_message_entry(item, page_url))
-        else:
-            entries.append(_event_entry(item, page_url))
-    return entries
+    """A thread's public messages and told events, newest first."""
+    return [
+        _message_entry(entry.item, page_url) if isinstance(entry.item, Message) else _event_entry(entry.item, page_url)
+        for entry in queries.public_timeline(thread, FEED_SIZE)
+    ]
 
 
 def _message_entry(message: Message, page_url: str) -> Entry:
@@ -296,17 +268,7 @@ def latest_thread_entries(filters: queries.ThreadFilters) -> list[Entry]:
     authors = {
         user.id: user for user in db.session.scalars(sa.select(User).where(User.id.in_({t.author_id for t in threads})))
     }
-    first_messages = (
-        sa.select(sa.func.min(Message.id))
-        .where(Message.thread_id.in_([t.id for t in threads]), Message.internal.is_(False))
-        .group_by(Message.thread_id)
-    )
-    openings = {
-        message.thread_id: message
-        for message in db.session.scalars(
-            sa.select(Message).where(Message.id.in_(first_messages), Message.hidden_at.is_(None))
-        )
-    }
+    openings = queries.openings(threads, None)
     return [_thread_entry(thread, authors.get(thread.author_id), openings.get(thread.id)) for thread in threads]
 
 

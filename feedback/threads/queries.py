@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
@@ -23,11 +24,10 @@ from feedback.threads.models import (
     ThreadEvent,
     ThreadKind,
     ThreadStatus,
-    Visibility,
     Vote,
     thread_theme,
 )
-from feedback.threads.workflow import organisation_ids
+from feedback.threads.workflow import organisation_ids, readable_events, readable_messages, visible_threads
 
 # What a list of threads shows of each: its service and its dataset, loaded with the page.
 LIST_OPTIONS = (joinedload(Thread.organisation), joinedload(Thread.dataset))
@@ -42,21 +42,6 @@ SORTS = {
     "echeance": "Échéance la plus proche",
     "pertinence": "Pertinence",
 }
-
-
-def visible_condition(user):
-    """SQL condition: the threads `user` (possibly anonymous) may see. Restricted threads are shown only
-    to their author, the members of their target organisation and the curators."""
-    public = Thread.visibility == Visibility.PUBLIC.value
-    if user is None or not user.is_authenticated:
-        return public
-    if user.is_curator:
-        return sa.true()
-    conditions = [public, Thread.author_id == user.id]
-    organisations = organisation_ids(user)
-    if organisations:
-        conditions.append(Thread.organisation_id.in_(organisations))
-    return sa.or_(*conditions)
 
 
 @dataclass
@@ -77,7 +62,6 @@ class ThreadFilters:
     date_to: date | None = None  # received on or before this day (Paris)
     thread_ids: tuple[int, ...] = ()  # a set of threads named by a figure (similar requests, a dataset's issues)
     sort: str = ""
-    extra: dict = field(default_factory=dict)
 
     @property
     def effective_sort(self) -> str:
@@ -118,7 +102,7 @@ def overdue_condition(now=None):
 
 
 def search_threads(filters: ThreadFilters, user, page: int, size: int) -> Page[Thread]:
-    statement = sa.select(Thread).where(visible_condition(user))
+    statement = sa.select(Thread).where(visible_threads(user))
     words = query_words(filters.q)
     if words:
         dialect = db.session.get_bind().dialect.name
@@ -186,41 +170,85 @@ def search_threads(filters: ThreadFilters, user, page: int, size: int) -> Page[T
 
 def status_counts(user, **where) -> dict[str, int]:
     """Visible threads by status, in one grouped query (for dataset and organisation pages)."""
-    statement = sa.select(Thread.status, sa.func.count()).where(visible_condition(user)).group_by(Thread.status)
+    statement = sa.select(Thread.status, sa.func.count()).where(visible_threads(user)).group_by(Thread.status)
     for column, value in where.items():
         statement = statement.where(getattr(Thread, column) == value)
     counts = dict(db.session.execute(statement).all())
     return {status.value: counts.get(status.value, 0) for status in ThreadStatus}
 
 
-def thread_timeline(thread: Thread, include_internal: bool) -> list[tuple[str, object]]:
-    """Messages and events in time order: ("message", Message) and ("event", ThreadEvent) pairs."""
+class TimelineEntry(NamedTuple):
+    """One line of a thread's timeline: a message, or an event (a status change, a transfer…)."""
+
+    kind: Literal["message", "event"]
+    item: Message | ThreadEvent
+
+    @property
+    def order(self) -> tuple:
+        # At the same instant: the opening first, then the message, then what it caused (status changes…).
+        opening = isinstance(self.item, ThreadEvent) and self.item.type == "created"
+        return (self.item.created_at, 0 if opening else 1 if self.kind == "message" else 2, self.item.id)
+
+
+# Events told by the message they go with, or by the message itself: not lines of their own.
+MESSAGE_EVENTS = ("message", "internal_note", "message_edited")
+
+
+def thread_timeline(thread: Thread, user) -> list[TimelineEntry]:
+    """The messages and events of `thread` that `user` may read, in time order (two queries)."""
     messages = (
         sa.select(Message)
-        .where(Message.thread_id == thread.id)
+        .where(Message.thread_id == thread.id, readable_messages(user))
         .options(joinedload(Message.author), joinedload(Message.as_organisation))
     )
     events = (
         sa.select(ThreadEvent)
-        .where(
-            ThreadEvent.thread_id == thread.id,
-            ThreadEvent.type.notin_(["message", "internal_note", "message_edited"]),
-        )
+        .where(ThreadEvent.thread_id == thread.id, ThreadEvent.type.notin_(MESSAGE_EVENTS), readable_events(user))
         .options(joinedload(ThreadEvent.actor))
     )
-    if not include_internal:
-        messages = messages.where(Message.internal.is_(False))
-        events = events.where(ThreadEvent.internal.is_(False))
-    items = [("message", m) for m in db.session.scalars(messages)] + [("event", e) for e in db.session.scalars(events)]
+    entries = [TimelineEntry("message", m) for m in db.session.scalars(messages)]
+    entries += [TimelineEntry("event", e) for e in db.session.scalars(events)]
+    return sorted(entries, key=lambda entry: entry.order)
 
-    # At the same instant: the opening first, then the message, then what it caused (status changes…).
-    def order(item):
-        kind, row = item
-        rank = 0 if kind == "event" and row.type == "created" else 1 if kind == "message" else 2
-        return (row.created_at, rank, row.id)
 
-    items.sort(key=order)
-    return items
+TOLD_EVENTS = ("status_changed", "transferred", "routed", "deadline_extended")
+
+
+def public_timeline(thread: Thread, limit: int) -> list[TimelineEntry]:
+    """What a thread's readers are told, newest first, as an anonymous visitor may read it: its messages and
+    the events worth telling (`TOLD_EVENTS`; an assignment or a reclassification is an internal matter or
+    already told by a message), at most `limit` (the thread's feed). Two queries."""
+    messages = db.session.scalars(
+        sa.select(Message)
+        .where(Message.thread_id == thread.id, readable_messages(None))
+        .options(joinedload(Message.author), joinedload(Message.as_organisation))
+        .order_by(Message.created_at.desc(), Message.id.desc())
+        .limit(limit)
+    ).all()
+    events = db.session.scalars(
+        sa.select(ThreadEvent)
+        .where(ThreadEvent.thread_id == thread.id, ThreadEvent.type.in_(TOLD_EVENTS), readable_events(None))
+        .options(joinedload(ThreadEvent.actor))
+        .order_by(ThreadEvent.created_at.desc(), ThreadEvent.id.desc())
+        .limit(limit)
+    ).all()
+    # Newest first; at the same instant, what a message caused (a status change) comes after it in time.
+    entries = [TimelineEntry("message", m) for m in messages] + [TimelineEntry("event", e) for e in events]
+    entries.sort(key=lambda entry: (entry.item.created_at, entry.kind == "event", entry.item.id), reverse=True)
+    return entries[:limit]
+
+
+def openings(threads: list[Thread], user) -> dict[int, Message]:
+    """The opening message of each thread, as `user` may read it (none when hidden), in one query."""
+    if not threads:
+        return {}
+    first_messages = (
+        sa.select(sa.func.min(Message.id))
+        .where(Message.thread_id.in_([t.id for t in threads]), Message.internal.is_(False))
+        .group_by(Message.thread_id)
+    )
+    readable = sa.select(Message).where(Message.id.in_(first_messages), readable_messages(user))
+    return {message.thread_id: message for message in db.session.scalars(readable)}
 
 
 def is_following(thread: Thread, user) -> bool:
@@ -274,18 +302,54 @@ def inbox_threads(user, organisation_ids_: set[int], tab: str, page: int, size: 
 
 
 def regional_threads(region_code: str, user, page: int, size: int) -> Page[Thread]:
-    """Open public threads of the DDT(M)s of a région, for its DREAL to follow (read only)."""
+    """Open threads of the services of a région's départements (its DDT(M)s), as `user` may see them: what a
+    regional service (DREAL…) follows, read only."""
     departements = sa.select(Territory.code).where(Territory.parent_code == region_code)
     statement = (
         sa.select(Thread)
         .join(Organisation, Organisation.id == Thread.organisation_id)
-        .where(
-            Organisation.territory_code.in_(departements),
-            Thread.is_open.is_(True),
-            Thread.visibility == Visibility.PUBLIC.value,
-        )
+        .where(Organisation.territory_code.in_(departements), Thread.is_open.is_(True), visible_threads(user))
     )
     return paginate(statement, [Thread.due_at.asc().nulls_last(), Thread.id], page, size, options=LIST_OPTIONS)
+
+
+@dataclass
+class Inbox:
+    """A member's inbox: the producers they answer for, the count under each tab, the page of the tab asked
+    for, and, for a regional service, the open threads of its région's départements."""
+
+    producers: list[Organisation]
+    tab: str | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+    page: Page[Thread] | None = None
+    regional: Page[Thread] | None = None
+
+
+def inbox(user, tab: str, page: int, size: int) -> Inbox:
+    organisations = organisation_ids(user)
+    producers = (
+        list(
+            db.session.scalars(
+                sa.select(Organisation)
+                .where(Organisation.id.in_(organisations), Organisation.is_producer)
+                .order_by(Organisation.name)
+            )
+        )
+        if organisations
+        else []
+    )
+    if not producers:
+        return Inbox(producers=[])
+    tab = tab if tab in INBOX_TABS else "a-traiter"
+    ids = {o.id for o in producers}
+    regions = [o.overseen_region for o in producers if o.overseen_region]
+    return Inbox(
+        producers=producers,
+        tab=tab,
+        counts=inbox_counts(user, ids),
+        page=inbox_threads(user, ids, tab, page, size),
+        regional=regional_threads(regions[0], user, 1, size) if regions else None,
+    )
 
 
 def unrouted_threads(page: int, size: int) -> Page[Thread]:
@@ -311,7 +375,7 @@ def similar_threads(title: str, user, dataset: Dataset | None = None, theme_ids=
         scopes.append(Thread.territory_code == territory_code)
     scopes.append(sa.true())
     for scope in scopes:
-        statement = sa.select(Thread).where(visible_condition(user), scope)
+        statement = sa.select(Thread).where(visible_threads(user), scope)
         if found:
             statement = statement.where(Thread.id.notin_([t.id for t in found]))
         statement = statement.where(

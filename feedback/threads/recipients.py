@@ -25,7 +25,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from feedback.accounts.models import Membership, MembershipRole, Role, User
+from feedback.accounts.models import Membership, MembershipRole, User
 from feedback.extensions import db
 from feedback.i18n import french_date
 from feedback.notifications.models import Frequency, Notification, NotificationKind, NotificationPreference
@@ -69,7 +69,7 @@ def recipients(
     if organisation_id is not None:
         people.append(User.id.in_(sa.select(Membership.user_id).where(Membership.organisation_id == organisation_id)))
     if curators:
-        people.append(User.role.in_([Role.CURATOR.value, Role.ADMIN.value]))
+        people.append(User.is_curator)
     if only is not None:
         people.append(User.id == only)
     if not people:

@@ -33,7 +33,7 @@ from feedback.threads.models import (
     Vote,
 )
 from feedback.threads.taxonomy import CATEGORIES_BY_CODE
-from feedback.threads.workflow import can, can_edit_message, is_producer_of
+from feedback.threads.workflow import can, can_edit_message, extension_window_open
 
 MAX_BODY_LENGTH = 50_000
 MAX_TITLE_LENGTH = 200
@@ -171,6 +171,8 @@ def create_thread(author: User, new: NewThread, *, created_at: datetime | None =
         raise ThreadError("Indiquez le thème et le territoire de la donnée recherchée.", "theme")
     if new.restricted and kind != ThreadKind.DATA_REQUEST:
         raise ThreadError("Seule une demande de données peut être restreinte.", "restricted")
+    if new.organisation is not None and not new.organisation.is_producer:
+        raise ThreadError("Un fil s'adresse à un service producteur : choisissez-en un dans la liste.", "organisation")
 
     now = created_at or utcnow()
     organisation = new.organisation or (new.dataset.organisation if new.dataset else None)
@@ -235,7 +237,7 @@ def post_message(
     body = _check_body(body)
     now = posted_at or utcnow()
     as_organisation = None
-    if not internal and official and is_producer_of(author, thread):
+    if not internal and official and can(author, "answer_officially", thread):
         as_organisation = thread.organisation_id
     message = Message(
         thread_id=thread.id,
@@ -432,7 +434,7 @@ def extend_deadline(thread: Thread, actor: User, motive: str, *, expected_versio
     if not motive:
         raise ThreadError("Le motif de la prolongation est obligatoire : il est envoyé au demandeur.", "motive")
     now = utcnow()
-    if now > deadlines.legal_due_at(thread.created_at):  # R124-1: within the month after receipt
+    if not extension_window_open(thread, now):  # asked by `can` too; kept here as a second line
         raise ThreadError("Le délai d'un mois est dépassé : il ne peut plus être prolongé.", "motive")
     previous = thread.due_at
     thread.due_at = deadlines.legal_due_at(thread.created_at, extended=True)

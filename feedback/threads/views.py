@@ -9,12 +9,11 @@ from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 from markupsafe import Markup
 
-from feedback.accounts.models import Membership, Organisation, User
+from feedback.accounts.models import Membership, User
 from feedback.accounts.services import organisation_by_slug
 from feedback.catalogue import queries as catalogue_queries
 from feedback.catalogue.models import Territory, Theme, ThemeScheme
 from feedback.catalogue.resolver import resolve_dataset
-from feedback.database import utcnow
 from feedback.extensions import db, limiter
 from feedback.forms import Form
 from feedback.htmx import add_vary_header, is_partial_request
@@ -34,31 +33,15 @@ from feedback.threads.forms import (
     StatusForm,
     TransferForm,
 )
-from feedback.threads.models import DeclineReason, Message, Thread, ThreadKind, ThreadStatus, UseCase
-from feedback.threads.taxonomy import category_label
-from feedback.threads.workflow import can, can_edit_message, organisation_ids, status_choices
+from feedback.threads.models import Message, Thread, ThreadKind, ThreadStatus, UseCase
+from feedback.threads.workflow import can, can_edit_message, status_choices
 
 blueprint = Blueprint("threads", __name__)
 
 KIND_SLUGS = {kind.value for kind in ThreadKind}
 
 
-@blueprint.app_context_processor
-def thread_helpers():
-    return {
-        "can_thread": can,
-        "can_edit_message": can_edit_message,
-        "category_label": category_label,
-        "status_labels": {s.value: s.label for s in ThreadStatus},
-        "kind_labels": {k.value: k.label for k in ThreadKind},
-        "decline_labels": {r.value: r.label for r in DeclineReason},
-        "now": utcnow(),
-        "thread_panel": _thread_panel,
-        "follows": lambda **target: services.follows(current_user, **target),
-    }
-
-
-def _thread_panel(dataset=None, organisation=None, limit: int = 5) -> dict:
+def thread_panel(dataset=None, organisation=None, limit: int = 5) -> dict:
     """For catalogue pages: the visible threads of a dataset or of an organisation, counted by status, and the
     latest few. Two queries."""
     where = {"dataset_id": dataset.id} if dataset is not None else {"organisation_id": organisation.id}
@@ -210,9 +193,7 @@ def new_thread(kind: str):
             form.dataset.errors.append(
                 "Ce jeu de données est introuvable dans le catalogue : vérifiez l'identifiant ou l'adresse."
             )
-        organisation = organisation_by_slug(form.organisation.data)
-        if organisation is not None and not organisation.is_producer:
-            organisation = None
+        organisation = organisation_by_slug(form.organisation.data) if form.organisation.data else None
         territory = db.session.get(Territory, form.territory.data) if form.territory.data else None
         theme = _theme_from_choice(form.theme.data)
         related, unknown = [], []
@@ -239,7 +220,7 @@ def new_thread(kind: str):
                         related_datasets=related,
                         request_want=form.request_want.data or None,
                         wished_on=form.wished_on.data,
-                        restricted=bool(form.restricted.data) and kind == ThreadKind.DATA_REQUEST,
+                        restricted=bool(form.restricted.data),
                     ),
                 )
             except services.ThreadError as error:
@@ -309,7 +290,6 @@ def _members_choices(thread: Thread) -> list[tuple[str, str]]:
 
 
 def _thread_context(thread: Thread, **forms) -> dict:
-    include_internal = can(current_user, "see_internal", thread)
     reply = forms.get("reply_form") or ReplyForm(formdata=None)
     status_form = forms.get("status_form") or StatusForm(formdata=None)
     status_form.status.choices = [("", "Choisissez un statut")] + [
@@ -330,7 +310,7 @@ def _thread_context(thread: Thread, **forms) -> dict:
         form.version.data = thread.version
     return dict(
         thread=thread,
-        timeline=queries.thread_timeline(thread, include_internal),
+        timeline=queries.thread_timeline(thread, current_user),
         reply_form=reply,
         status_form=status_form,
         ask_form=forms.get("ask_form") or AskDetailsForm(formdata=None, version=thread.version),
@@ -591,42 +571,20 @@ def edit_message(thread_id: int, message_id: int):
 @blueprint.get("/inbox")
 @login_required
 def inbox():
-    organisations = organisation_ids(current_user)
-    producers = (
-        list(
-            db.session.scalars(
-                sa.select(Organisation)
-                .where(Organisation.id.in_(organisations), Organisation.is_producer)
-                .order_by(Organisation.name)
-            )
-        )
-        if organisations
-        else []
+    box = queries.inbox(
+        current_user,
+        request.args.get("onglet", "a-traiter"),
+        page_number(request.args.get("page")),
+        current_app.config["FEEDBACK_PAGE_SIZE"],
     )
-    if not producers:
-        return render_template(
-            "threads/inbox.html", producers=[], counts={}, page=None, tab=None, tabs=queries.INBOX_TABS, regional=None
-        )
-    tab = request.args.get("onglet", "a-traiter")
-    if tab not in queries.INBOX_TABS:
-        tab = "a-traiter"
-    ids = {o.id for o in producers}
-    size = current_app.config["FEEDBACK_PAGE_SIZE"]
-    page = queries.inbox_threads(current_user, ids, tab, page_number(request.args.get("page")), size)
-    regions = [
-        o.territory_code
-        for o in producers
-        if o.kind in ("dreal", "drieat", "deal") and (o.territory_code or "").startswith("R")
-    ]
-    regional = queries.regional_threads(regions[0], current_user, 1, size) if regions else None
     return render_template(
         "threads/inbox.html",
-        producers=producers,
-        counts=queries.inbox_counts(current_user, ids),
-        page=page,
-        tab=tab,
+        producers=box.producers,
+        counts=box.counts,
+        page=box.page,
+        tab=box.tab,
         tabs=queries.INBOX_TABS,
-        regional=regional,
+        regional=box.regional,
     )
 
 

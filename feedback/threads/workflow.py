@@ -1,17 +1,26 @@
-"""Who may do what on a thread: the one place where the rules live.
+"""Who may do what on a thread, and who may see what: the one place where the rules live.
 
-Views, templates and services all ask `can(user, action, thread)`; nothing else decides.
+Views, templates and services all ask `can(user, action, thread)`; nothing else decides. What a person may see
+is said twice here, side by side and nowhere else: for one thread in Python (`can_view`, `can(…,
+"see_internal", …)`), and for many rows in SQL (`visible_threads`, `readable_messages`, `readable_events`),
+which every list, search, feed, count, export and report reads.
 """
 
 from __future__ import annotations
 
-from feedback.threads.models import ThreadKind, ThreadStatus, Visibility
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from feedback.database import utcnow
+from feedback.threads import deadlines
+from feedback.threads.models import Message, Thread, ThreadEvent, ThreadKind, ThreadStatus, Visibility
 
 # Actions on a thread, and who may take them besides curators (who may take them all).
 AUTHOR_ACTIONS = {"reply", "withdraw", "reopen", "follow"}
 PRODUCER_ACTIONS = {
     "reply",
-    "answer_officially",
+    "answer_officially",  # a message of the service's member is the service's answer ("Réponse officielle")
     "internal_note",
     "see_internal",
     "change_status",
@@ -23,7 +32,7 @@ PRODUCER_ACTIONS = {
     "follow",
 }
 USER_ACTIONS = {"reply", "vote", "follow"}
-CURATOR_ONLY_ACTIONS = {"route", "moderate"}
+CURATOR_ONLY_ACTIONS = {"route"}
 ACTIONS = AUTHOR_ACTIONS | PRODUCER_ACTIONS | USER_ACTIONS | CURATOR_ONLY_ACTIONS | {"view"}
 
 
@@ -39,12 +48,72 @@ def is_producer_of(user, thread) -> bool:
     return thread.organisation_id is not None and thread.organisation_id in organisation_ids(user)
 
 
+def _signed_in(user) -> bool:
+    return user is not None and user.is_authenticated
+
+
 def can_view(user, thread) -> bool:
+    """A public thread: anyone; a restricted data request: its author, the members of the service it is
+    addressed to, the curators. `visible_threads` says the same in SQL."""
     if thread.visibility == Visibility.PUBLIC:
         return True
-    if user is None or not user.is_authenticated:
+    if not _signed_in(user):
         return False
     return user.is_curator or thread.author_id == user.id or is_producer_of(user, thread)
+
+
+def visible_threads(user):
+    """SQL condition on `Thread`: the threads `user` (possibly anonymous) may see — `can_view` for many."""
+    public = Thread.visibility == Visibility.PUBLIC.value
+    if not _signed_in(user):
+        return public
+    if user.is_curator:
+        return sa.true()
+    conditions = [public, Thread.author_id == user.id]
+    organisations = organisation_ids(user)
+    if organisations:
+        conditions.append(Thread.organisation_id.in_(organisations))
+    return sa.or_(*conditions)
+
+
+def _internal_readable_threads(user):
+    """SQL condition on `Thread`: the threads whose internal notes and events `user` may read — the service's
+    members and the curators (`can(user, "see_internal", thread)` for many)."""
+    if not _signed_in(user):
+        return sa.false()
+    if user.is_curator:
+        return sa.true()
+    organisations = organisation_ids(user)
+    return Thread.organisation_id.in_(organisations) if organisations else sa.false()
+
+
+def _of_threads(column, condition):
+    return column.in_(sa.select(Thread.id).where(condition))
+
+
+def readable_messages(user):
+    """SQL condition on `Message`: the messages `user` may read — of a thread they may see, not hidden by the
+    moderation, and public unless they may read the thread's internal notes."""
+    internal = _internal_readable_threads(user)
+    return sa.and_(
+        _of_threads(Message.thread_id, visible_threads(user)),
+        Message.hidden_at.is_(None),
+        sa.or_(Message.internal.is_(False), _of_threads(Message.thread_id, internal)),
+    )
+
+
+def readable_events(user):
+    """SQL condition on `ThreadEvent`: the events of a thread's timeline that `user` may read."""
+    internal = _internal_readable_threads(user)
+    return sa.and_(
+        _of_threads(ThreadEvent.thread_id, visible_threads(user)),
+        sa.or_(ThreadEvent.internal.is_(False), _of_threads(ThreadEvent.thread_id, internal)),
+    )
+
+
+def extension_window_open(thread, now: datetime | None = None) -> bool:
+    """R124-1: a data request may be extended to two months only within the month after its receipt."""
+    return thread.due_at is not None and (now or utcnow()) <= deadlines.legal_due_at(thread.created_at)
 
 
 def can(user, action: str, thread) -> bool:
@@ -70,9 +139,11 @@ def can(user, action: str, thread) -> bool:
             thread.kind == ThreadKind.DATA_REQUEST
             and is_open
             and not thread.deadline_extended
-            and thread.due_at is not None
+            and extension_window_open(thread)
             and (producer or user.is_curator)
         )
+    if action == "answer_officially":  # the service answers through its members only, not the curators
+        return producer
     if action in ("change_status", "ask_details", "transfer", "assign", "reclassify"):
         return is_open and (producer or user.is_curator)
     if action == "vote":

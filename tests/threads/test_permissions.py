@@ -3,8 +3,11 @@ by hand, then the same rules through every POST endpoint, form tampering, and co
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
+from feedback.database import utcnow
 from feedback.extensions import db
 from feedback.threads import services
 from feedback.threads.models import Message, ThreadKind, ThreadStatus
@@ -21,8 +24,8 @@ SERVICE = {"member", "curator"}  # the members of the target organisation, and t
 # On an open, public data request (status "new", due in a month, not extended), from DESIGN.md §3:
 # producers of the target organisation and curators move the thread and act on it; the author withdraws
 # it; anyone signed in replies, supports ("moi aussi", but not one's own thread) and follows; internal
-# notes are written and read by the service and the curators only; routing and moderation are the
-# curators' own.
+# notes are written and read by the service and the curators only; the service's own members answer for it
+# ("Réponse officielle": a curator's message is not the service's answer); routing is the curators' own.
 OPEN_PUBLIC = {
     "view": EVERYONE,
     "reply": SIGNED_IN,
@@ -30,7 +33,7 @@ OPEN_PUBLIC = {
     "follow": SIGNED_IN,
     "withdraw": {"author", "curator"},
     "reopen": set(),  # it is open
-    "answer_officially": SERVICE,
+    "answer_officially": {"member"},
     "internal_note": SERVICE,
     "see_internal": SERVICE,
     "change_status": SERVICE,
@@ -40,7 +43,6 @@ OPEN_PUBLIC = {
     "assign": SERVICE,
     "reclassify": SERVICE,
     "route": {"curator"},
-    "moderate": {"curator"},
 }
 
 # Once the thread is closed: the author, the service or a curator reopens it; nothing moves it otherwise.
@@ -97,6 +99,30 @@ def test_an_extended_request_is_not_extended_again(scene, open_request):
 
     assert not can(scene.member, "extend", open_request)
     assert not can(scene.curator, "extend", open_request)
+
+
+def test_the_extension_panel_is_offered_only_within_the_first_month(scene, client, login):
+    """R124-1: the extension is told within the month after receipt. On a request received 40 days ago the
+    service is not offered a panel whose every submission would fail."""
+    late = data_request(scene, title="Reçue il y a quarante jours", created_at=utcnow() - timedelta(days=40))
+    recent = data_request(scene, title="Reçue il y a dix jours", created_at=utcnow() - timedelta(days=10))
+    db.session.commit()
+
+    assert not can(scene.member, "extend", late)
+    assert not can(scene.curator, "extend", late)
+    assert can(scene.member, "extend", recent)
+    login(scene.member)
+    assert "Prolonger le délai" not in page_text(client.get(f"/threads/{late.id}"))
+    assert "Prolonger le délai" in page_text(client.get(f"/threads/{recent.id}"))
+    refused = client.post(f"/threads/{late.id}/extend", data={"motive": "Volume.", "version": late.version})
+    assert refused.status_code == 403
+
+
+def test_a_curator_message_is_never_the_service_answer(scene, open_request):
+    message = services.post_message(open_request, scene.curator, "Le service va vous répondre.")
+
+    assert message.as_organisation_id is None
+    assert services.post_message(open_request, scene.member, "Voici.").as_organisation_id == scene.producer.id
 
 
 @pytest.mark.parametrize("kind", [ThreadKind.QUESTION, ThreadKind.QUALITY_ISSUE])

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from feedback.accounts.models import OrganisationKind
 from feedback.database import utcnow
 from feedback.extensions import db as _db
 from feedback.threads import queries, services
@@ -189,6 +190,19 @@ def test_creating_refuses_what_a_kind_lacks_and_writes_nothing(scene, kind, chan
 
     assert str(refused.value) == message
     assert refused.value.field == field
+    nothing_written()
+
+
+def test_a_thread_is_addressed_only_to_a_producer(scene):
+    consultancy = factories.create_organisation(
+        name="Bureau d'études Hydro", kind=OrganisationKind.CONSULTANCY, is_producer=False
+    )
+
+    with pytest.raises(services.ThreadError) as refused:
+        post_thread(scene.author, ThreadKind.QUESTION, organisation=consultancy, commit=False)
+
+    assert refused.value.field == "organisation"
+    assert "service producteur" in str(refused.value)
     nothing_written()
 
 
@@ -872,3 +886,27 @@ def test_search_text_is_normalised_title_and_public_messages(scene):
     words = words_of(thread.search_text)
     assert {"telechargement", "probleme", "reponse", "publique"} <= words
     assert "confidentiel" not in words
+
+
+def test_a_regional_service_inbox_holds_the_open_threads_of_its_regions_departements(scene):
+    """The rule of the DREAL's read-only view, asked of the query: its région's DDTs' open threads it may see."""
+    dreal = factories.create_organisation(
+        name="DREAL Centre-Val de Loire", kind=OrganisationKind.DREAL, territory_code="R24"
+    )
+    agent = factories.create_user(name="Denise Dreal", organisation=dreal)
+    loiret = data_request(scene, title="Zones humides du Loiret")
+    restricted = data_request(scene, title="Captages du Loiret", restricted=True)
+    elsewhere = data_request(
+        scene, title="Hors région", organisation=factories.create_organisation(territory_code="D13")
+    )
+    services.change_status(data_request(scene, title="Déjà résolue"), scene.member, ThreadStatus.RESOLVED)
+    _db.session.commit()
+
+    box = queries.inbox(agent, "ouverts", 1, 20)
+
+    assert [o.name for o in box.producers] == ["DREAL Centre-Val de Loire"]
+    assert box.regional is not None
+    assert [t.id for t in box.regional.items] == [loiret.id]
+    assert restricted.id not in [t.id for t in box.regional.items] and elsewhere.id not in box.regional.items
+    assert queries.inbox(scene.member, "ouverts", 1, 20).regional is None  # a DDT oversees no région
+    assert queries.inbox(scene.author, "ouverts", 1, 20).producers == []
