@@ -292,26 +292,26 @@ def choose_endpoints(app) -> tuple[list[Endpoint], dict[str, str]]:
     search = queries.DatasetFilters(q=SEARCH_WORD)
     filtered = queries.DatasetFilters(q=SEARCH_WORD, producer=producer.slug, theme=theme_code)
     endpoints = [
-        Endpoint("list, page 1", "/datasets", filters=queries.DatasetFilters()),
-        Endpoint(f"search « {SEARCH_WORD} »", "/datasets?" + urlencode({"q": SEARCH_WORD}), filters=search),
+        Endpoint("list, page 1", "/jeux-de-donnees", filters=queries.DatasetFilters()),
+        Endpoint(f"search « {SEARCH_WORD} »", "/jeux-de-donnees?" + urlencode({"q": SEARCH_WORD}), filters=search),
         Endpoint(
             "search + producer + theme",
-            "/datasets?" + urlencode({"q": SEARCH_WORD, "producteur": producer.slug, "theme": theme_code}),
+            "/jeux-de-donnees?" + urlencode({"q": SEARCH_WORD, "producteur": producer.slug, "theme": theme_code}),
             filters=filtered,
         ),
         Endpoint(
             f"list, page {DEEP_PAGE}",
-            "/datasets?" + urlencode({"page": DEEP_PAGE}),
+            "/jeux-de-donnees?" + urlencode({"page": DEEP_PAGE}),
             filters=queries.DatasetFilters(),
             page=DEEP_PAGE,
         ),
         Endpoint(
             "search, htmx fragment",
-            "/datasets?" + urlencode({"q": SEARCH_WORD}),
+            "/jeux-de-donnees?" + urlencode({"q": SEARCH_WORD}),
             headers={"HX-Request": "true"},
             filters=search,
         ),
-        Endpoint("dataset page", f"/datasets/{dataset.catalogue_id}"),
+        Endpoint("dataset page", f"/jeux-de-donnees/{dataset.catalogue_id}"),
         Endpoint("organisation page", f"/organisations/{producer.slug}"),
     ]
     chosen = {
@@ -883,42 +883,42 @@ def choose_thread_endpoints(app, people) -> tuple[list[Endpoint], dict[str, str]
     quality = thread_queries.ThreadFilters(kind="quality_issue", state="ouverts")
     search = thread_queries.ThreadFilters(q=THREAD_SEARCH_WORD)
     endpoints = [
-        Endpoint("threads, page 1", "/threads", count=_list_count(everything)),
+        Endpoint("threads, page 1", "/fils", count=_list_count(everything)),
         Endpoint(
             "open quality issues",
-            "/threads?" + urlencode({"type": "quality_issue", "etat": "ouverts"}),
+            "/fils?" + urlencode({"type": "quality_issue", "etat": "ouverts"}),
             count=_list_count(quality),
         ),
         Endpoint(
             f"search « {THREAD_SEARCH_WORD} »",
-            "/threads?" + urlencode({"q": THREAD_SEARCH_WORD}),
+            "/fils?" + urlencode({"q": THREAD_SEARCH_WORD}),
             count=_list_count(search),
         ),
         Endpoint(
             f"threads, page {THREAD_DEEP_PAGE}",
-            "/threads?" + urlencode({"page": THREAD_DEEP_PAGE}),
+            "/fils?" + urlencode({"page": THREAD_DEEP_PAGE}),
             count=_list_count(everything, THREAD_DEEP_PAGE),
             page=THREAD_DEEP_PAGE,
         ),
-        Endpoint("threads, plain user", "/threads", who="user", count=_list_count(everything)),
-        Endpoint("threads, curator", "/threads", who="curator", count=_list_count(everything)),
-        Endpoint("thread, 50 messages", f"/threads/{long_thread.id}", count=_thread_count(long_thread.id)),
+        Endpoint("threads, plain user", "/fils", who="user", count=_list_count(everything)),
+        Endpoint("threads, curator", "/fils", who="curator", count=_list_count(everything)),
+        Endpoint("thread, 50 messages", f"/fils/{long_thread.id}", count=_thread_count(long_thread.id)),
         Endpoint(
             "thread, 50 msgs, member",
-            f"/threads/{long_thread.id}",
+            f"/fils/{long_thread.id}",
             who="member",
             count=_thread_count(long_thread.id),
         ),
-        Endpoint("inbox (busiest producer)", "/inbox", who="member", count=_inbox_count("a-traiter")),
+        Endpoint("inbox (busiest producer)", "/boite-de-reception", who="member", count=_inbox_count("a-traiter")),
         Endpoint(
             "inbox, en retard",
-            "/inbox?" + urlencode({"onglet": "en-retard"}),
+            "/boite-de-reception?" + urlencode({"onglet": "en-retard"}),
             who="member",
             count=_inbox_count("en-retard"),
         ),
         Endpoint(
             "dataset page (most threads)",
-            f"/datasets/{dataset_row.catalogue_id}",
+            f"/jeux-de-donnees/{dataset_row.catalogue_id}",
             count=_panel_count(dataset_id=dataset_row.id),
         ),
         Endpoint(

@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from feedback import templating
+from feedback import legacy_urls, templating
 from feedback.config import PROJECT_ROOT, settings_from_environment
 from feedback.extensions import csrf, db, limiter, login_manager, migrate
 from feedback.htmx import add_vary_header
@@ -67,6 +67,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     templating.register(app)
     _register_blueprints(app)
     _register_template_globals(app)
+    legacy_urls.register(app)
     _register_commands(app)
     _register_error_pages(app)
     app.after_request(_security_headers)

@@ -213,7 +213,7 @@ def test_curator_manages_members_with_the_tokens_of_the_page(csrf_app, db):
 # --- headers ---------------------------------------------------------------------------------------------
 
 
-PAGES = ["/", "/datasets", "/organisations", "/connexion", "/inscription", "/page-inexistante"]
+PAGES = ["/", "/jeux-de-donnees", "/organisations", "/connexion", "/inscription", "/page-inexistante"]
 
 
 @pytest.mark.parametrize("url", PAGES)
@@ -235,8 +235,8 @@ def test_pages_carry_the_security_headers(client, url):
 def test_htmx_fragments_and_redirects_carry_the_security_headers_too(client, db):
     dataset = factories.create_dataset()
 
-    fragment = client.get("/datasets", query_string={"q": "zones"}, headers={"HX-Request": "true"})
-    redirect = client.get("/datasets", query_string={"q": dataset.catalogue_id})
+    fragment = client.get("/jeux-de-donnees", query_string={"q": "zones"}, headers={"HX-Request": "true"})
+    redirect = client.get("/jeux-de-donnees", query_string={"q": dataset.catalogue_id})
 
     for response in (fragment, redirect):
         assert "'unsafe-inline'" not in csp_directives(response)["script-src"]
@@ -322,9 +322,15 @@ def test_rate_limited_json_client_gets_json(limited_app, db):
             "Page introuvable",
             "La page que vous cherchez n'existe pas ou a été déplacée.",
         ),
-        ("GET", "/datasets/000000000000000000000000", 404, "Page introuvable", "n'existe pas"),
+        ("GET", "/jeux-de-donnees/000000000000000000000000", 404, "Page introuvable", "n'existe pas"),
         ("GET", "/deconnexion", 405, "Méthode non autorisée", "Cette action n'est pas possible à cette adresse."),
-        ("DELETE", "/datasets", 405, "Méthode non autorisée", "Cette action n'est pas possible à cette adresse."),
+        (
+            "DELETE",
+            "/jeux-de-donnees",
+            405,
+            "Méthode non autorisée",
+            "Cette action n'est pas possible à cette adresse.",
+        ),
     ],
 )
 def test_error_pages_are_french_and_inside_the_dsfr_layout(client, method, url, status, title, message):
@@ -340,7 +346,7 @@ def test_error_pages_are_french_and_inside_the_dsfr_layout(client, method, url, 
     assert message in text(response)
     assert 'class="fr-header"' in html
     assert 'class="fr-footer"' in html
-    assert 'href="/datasets"' in html
+    assert 'href="/jeux-de-donnees"' in html
 
 
 @pytest.mark.parametrize(

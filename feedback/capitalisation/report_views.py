@@ -107,7 +107,7 @@ def _load_recommendation(report: Report, recommendation_id: int) -> Recommendati
 # Lists ------------------------------------------------------------------------------------------------------
 
 
-@blueprint.get("/reports")
+@blueprint.get("/rapports")
 def index():
     number = page_number(request.args.get("page"))
     size = current_app.config["FEEDBACK_PAGE_SIZE"]
@@ -129,7 +129,7 @@ def _scope_form() -> ScopeForm:
     return form
 
 
-@blueprint.route("/reports/new", methods=["GET", "POST"])
+@blueprint.route("/rapports/nouveau", methods=["GET", "POST"])
 @login_required
 def new():
     _require_curator()
@@ -157,7 +157,7 @@ def new():
     )
 
 
-@blueprint.post("/reports/new/restitution")
+@blueprint.post("/rapports/nouveau/restitution")
 @login_required
 def new_restitution():
     _require_curator()
@@ -228,13 +228,13 @@ def _context(report: Report, *, printable: bool = False, **forms) -> dict:
     return context
 
 
-@blueprint.get("/reports/<slug>")
+@blueprint.get("/rapports/<slug>")
 def report(slug: str):
     report = _load(slug)
     return render_template("reports/report.html", **_context(report))
 
 
-@blueprint.get("/reports/<slug>/impression")
+@blueprint.get("/rapports/<slug>/impression")
 def printable(slug: str):
     report = _load(slug)
     return render_template("reports/report.html", **_context(report, printable=True))
@@ -268,7 +268,7 @@ def _audience(slug: str) -> Organisation | None:
     return organisation
 
 
-@blueprint.post("/reports/<slug>/recommendations")
+@blueprint.post("/rapports/<slug>/recommandations")
 def add_recommendation(slug: str):
     report = _load_draft(slug)
     form = RecommendationForm(prefix="new")
@@ -288,7 +288,7 @@ def add_recommendation(slug: str):
     return _after_change(report, "La recommandation est ajoutée.")
 
 
-@blueprint.post("/reports/<slug>/recommendations/<int:recommendation_id>")
+@blueprint.post("/rapports/<slug>/recommandations/<int:recommendation_id>")
 def update_recommendation(slug: str, recommendation_id: int):
     report = _load_draft(slug)
     recommendation = _load_recommendation(report, recommendation_id)
@@ -309,7 +309,7 @@ def update_recommendation(slug: str, recommendation_id: int):
     return _after_change(report, "La recommandation est modifiée.")
 
 
-@blueprint.post("/reports/<slug>/recommendations/<int:recommendation_id>/delete")
+@blueprint.post("/rapports/<slug>/recommandations/<int:recommendation_id>/suppression")
 def remove_recommendation(slug: str, recommendation_id: int):
     report = _load_draft(slug)
     recommendation = _load_recommendation(report, recommendation_id)
@@ -319,7 +319,7 @@ def remove_recommendation(slug: str, recommendation_id: int):
     return _after_change(report, "La recommandation est supprimée.")
 
 
-@blueprint.post("/reports/<slug>/recommendations/<int:recommendation_id>/move")
+@blueprint.post("/rapports/<slug>/recommandations/<int:recommendation_id>/deplacement")
 def move_recommendation(slug: str, recommendation_id: int):
     report = _load_draft(slug)
     recommendation = _load_recommendation(report, recommendation_id)
@@ -330,7 +330,7 @@ def move_recommendation(slug: str, recommendation_id: int):
     return _after_change(report, "La recommandation est déplacée." if moved else None)
 
 
-@blueprint.post("/reports/<slug>/regenerate")
+@blueprint.post("/rapports/<slug>/regeneration")
 def regenerate(slug: str):
     report = _load_draft(slug)
     if not ConfirmForm().validate_on_submit():
@@ -341,7 +341,7 @@ def regenerate(slug: str):
     )
 
 
-@blueprint.post("/reports/<slug>/publish")
+@blueprint.post("/rapports/<slug>/publication")
 def publish(slug: str):
     report = _load_draft(slug)
     if not ConfirmForm().validate_on_submit():
@@ -361,19 +361,19 @@ def _download(body: bytes, report: Report, extension: str, mimetype: str):
     return response
 
 
-@blueprint.get("/reports/<slug>.json")
+@blueprint.get("/rapports/<slug>.json")
 def export_json(slug: str):
     report = _load(slug)
     return _download(report_json(services.shown_data(report)).encode(), report, "json", "application/json")
 
 
-@blueprint.get("/reports/<slug>.md")
+@blueprint.get("/rapports/<slug>.md")
 def export_markdown(slug: str):
     report = _load(slug)
     return _download(report_markdown(services.shown_data(report)).encode(), report, "md", "text/markdown")
 
 
-@blueprint.get("/reports/<slug>.csv.zip")
+@blueprint.get("/rapports/<slug>.csv.zip")
 def export_csv(slug: str):
     report = _load(slug)
     buffer = io.BytesIO()

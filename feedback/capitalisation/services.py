@@ -60,7 +60,7 @@ def _require_draft(report: Report) -> None:
 
 def report_path(report: Report) -> str:
     """The report's page, as a notification links to it (a path: services have no request)."""
-    return f"/reports/{report.slug}"
+    return f"/rapports/{report.slug}"
 
 
 def unique_report_slug(title: str) -> str:

@@ -31,7 +31,7 @@ def _filters_from_request() -> queries.DatasetFilters:
     )
 
 
-@blueprint.get("/datasets")
+@blueprint.get("/jeux-de-donnees")
 def datasets():
     filters = _filters_from_request()
     partial = is_partial_request()
@@ -58,7 +58,7 @@ def datasets():
     return add_vary_header(response)
 
 
-@blueprint.get("/datasets/autocomplete")
+@blueprint.get("/jeux-de-donnees/suggestions")
 def autocomplete():
     """Suggestions for a dataset field (htmx fills a <datalist>): the field's value is the query."""
     text = next((v for k, v in request.args.items() if k in ("dataset", "q", "resolution_dataset")), "")
@@ -72,7 +72,7 @@ def autocomplete():
     )
 
 
-@blueprint.get("/datasets/<identifier>")
+@blueprint.get("/jeux-de-donnees/<identifier>")
 def dataset(identifier: str):
     found = dataset_of_path(identifier)
     if found is None:

@@ -111,7 +111,7 @@ class Notification(db.Model):
     mail_state: Mapped[str] = mapped_column(sa.String(10), default=MailState.PENDING.value)
     # When the mail that carries it (its own or a digest) was accepted by the server.
     emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # A path of this site, such as "/threads/12#message-34".
+    # A path of this site, such as "/fils/12#message-34".
     link: Mapped[str] = mapped_column(sa.String(MAX_LINK_LENGTH))
     # A short French sentence, written when the event happened.
     text: Mapped[str] = mapped_column(sa.String(MAX_TEXT_LENGTH))

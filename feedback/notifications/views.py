@@ -34,7 +34,7 @@ def list_notifications():
     return add_vary_header(current_app.make_response(render_template("notifications/list.html", **_list_context())))
 
 
-@blueprint.post("/notifications/<int:notification_id>/read")
+@blueprint.post("/notifications/<int:notification_id>/lue")
 @login_required
 def read(notification_id: int):
     """Mark one notification read and go where it leads."""
@@ -47,7 +47,7 @@ def read(notification_id: int):
     return redirect(target, code=303)
 
 
-@blueprint.post("/notifications/read-all")
+@blueprint.post("/notifications/tout-lu")
 @login_required
 def read_all():
     marked = services.mark_all_read(current_user)

@@ -77,7 +77,7 @@ class Feed:
 # The feeds ----------------------------------------------------------------------------------------------
 
 
-@blueprint.get("/threads/<int:thread_id>/feed.atom")
+@blueprint.get("/fils/<int:thread_id>/flux.atom")
 def thread_feed(thread_id: int):
     thread = db.session.scalars(
         sa.select(Thread)
@@ -99,7 +99,7 @@ def thread_feed(thread_id: int):
     )
 
 
-@blueprint.get("/datasets/<identifier>/feed.atom")
+@blueprint.get("/jeux-de-donnees/<identifier>/flux.atom")
 def dataset_feed(identifier: str):
     dataset = _dataset_or_404(identifier)
     filters = queries.ThreadFilters(dataset=dataset.catalogue_id)
@@ -114,7 +114,7 @@ def dataset_feed(identifier: str):
     )
 
 
-@blueprint.get("/organisations/<slug>/feed.atom")
+@blueprint.get("/organisations/<slug>/flux.atom")
 def organisation_feed(slug: str):
     organisation = organisation_by_slug(slug)
     if organisation is None:
@@ -131,7 +131,7 @@ def organisation_feed(slug: str):
     )
 
 
-@blueprint.get("/threads/feed.atom")
+@blueprint.get("/fils/flux.atom")
 def threads_feed():
     """The threads of any filter of /threads (the same query string), latest activity first."""
     filters = dataclasses.replace(filters_from_request(), mine=False, assigned=False, sort="activite")

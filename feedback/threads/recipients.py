@@ -38,7 +38,7 @@ TITLE_LENGTH = 120
 
 def thread_path(thread_id: int, message_id: int | None = None) -> str:
     """Where a notification leads: the thread page, at the message when there is one."""
-    return f"/threads/{thread_id}" + (f"#message-{message_id}" if message_id else "")
+    return f"/fils/{thread_id}" + (f"#message-{message_id}" if message_id else "")
 
 
 def reachable():

@@ -107,7 +107,7 @@ def _thread_ids_arg(value: str | None) -> tuple[int, ...]:
     return tuple(dict.fromkeys(ids))[: queries.MAX_THREAD_IDS]
 
 
-@blueprint.get("/threads")
+@blueprint.get("/fils")
 def list_threads():
     filters = filters_from_request()
     page = queries.search_threads(
@@ -161,19 +161,19 @@ def _theme_from_choice(value: str | None) -> Theme | None:
     return db.session.scalars(sa.select(Theme).where(Theme.scheme == scheme, Theme.code == code)).first()
 
 
-@blueprint.get("/threads/new")
+@blueprint.get("/fils/nouveau")
 def new_thread_choice():
-    kind = request.args.get("kind")
+    kind = request.args.get("type")
     if kind in KIND_SLUGS:
         return new_thread(kind)
-    return render_template("threads/new_choice.html", dataset=request.args.get("dataset", ""), kinds=list(ThreadKind))
+    return render_template("threads/new_choice.html", dataset=request.args.get("jeu", ""), kinds=list(ThreadKind))
 
 
-@blueprint.post("/threads/new")
+@blueprint.post("/fils/nouveau")
 @limiter.limit("20 per hour")
 @login_required
 def create_thread():
-    kind = request.args.get("kind")
+    kind = request.args.get("type")
     if kind not in KIND_SLUGS:
         abort(400)
     return new_thread(kind)
@@ -186,7 +186,7 @@ def new_thread(kind: str):
     form = NewThreadForm()
     _fill_choices(form)
     if request.method == "GET":
-        form.dataset.data = request.args.get("dataset", "")
+        form.dataset.data = request.args.get("jeu", "")
     dataset = resolve_dataset(form.dataset.data) if form.dataset.data else None
     if request.method == "POST" and form.validate():
         if form.dataset.data and dataset is None:
@@ -244,7 +244,7 @@ def _field_error(form, error: services.ThreadError) -> None:
         field.errors = [*field.errors, str(error)]
 
 
-@blueprint.post("/threads/preview")
+@blueprint.post("/fils/apercu")
 def preview():
     """The markdown of a message as it will be shown (htmx)."""
     body = request.form.get("body", "")[: services.MAX_BODY_LENGTH]
@@ -252,7 +252,7 @@ def preview():
     return add_vary_header(current_app.make_response(render_template("threads/_preview.html", html=html)))
 
 
-@blueprint.get("/threads/similar")
+@blueprint.get("/fils/similaires")
 def similar():
     title = request.args.get("title", "")[:200]
     dataset = resolve_dataset(request.args.get("dataset", "")) if request.args.get("dataset") else None
@@ -325,7 +325,7 @@ def _thread_context(thread: Thread, **forms) -> dict:
     )
 
 
-@blueprint.get("/threads/<int:thread_id>")
+@blueprint.get("/fils/<int:thread_id>")
 def thread(thread_id: int):
     thread = _load(thread_id)
     return add_vary_header(current_app.make_response(render_template("threads/thread.html", **_thread_context(thread))))
@@ -374,7 +374,7 @@ def _run(thread: Thread, form_name: str, form, operation, message: str):
     return _after_action(thread, message)
 
 
-@blueprint.post("/threads/<int:thread_id>/messages")
+@blueprint.post("/fils/<int:thread_id>/messages")
 @limiter.limit("60 per hour")
 def reply(thread_id: int):
     thread = _action(thread_id, "reply")
@@ -389,7 +389,7 @@ def reply(thread_id: int):
     )
 
 
-@blueprint.post("/threads/<int:thread_id>/status")
+@blueprint.post("/fils/<int:thread_id>/statut")
 def change_status(thread_id: int):
     thread = _action(thread_id, "change_status")
     form = StatusForm()
@@ -424,7 +424,7 @@ def _thread_from_reference(text: str) -> Thread | None:
     return original if original is not None and can(current_user, "view", original) else None
 
 
-@blueprint.post("/threads/<int:thread_id>/details")
+@blueprint.post("/fils/<int:thread_id>/precisions")
 def ask_details(thread_id: int):
     thread = _action(thread_id, "ask_details")
     form = AskDetailsForm()
@@ -437,7 +437,7 @@ def ask_details(thread_id: int):
     )
 
 
-@blueprint.post("/threads/<int:thread_id>/transfer")
+@blueprint.post("/fils/<int:thread_id>/transfert")
 def transfer(thread_id: int):
     thread = _action(thread_id, "transfer")
     form = TransferForm()
@@ -454,7 +454,7 @@ def transfer(thread_id: int):
     return _run(thread, "transfer_form", form, operation, "Le fil est transféré ; le demandeur en est informé.")
 
 
-@blueprint.post("/threads/<int:thread_id>/extend")
+@blueprint.post("/fils/<int:thread_id>/prolongation")
 def extend(thread_id: int):
     thread = _action(thread_id, "extend")
     form = ExtendForm()
@@ -469,7 +469,7 @@ def extend(thread_id: int):
     )
 
 
-@blueprint.post("/threads/<int:thread_id>/assign")
+@blueprint.post("/fils/<int:thread_id>/assignation")
 def assign(thread_id: int):
     thread = _action(thread_id, "assign")
     form = AssignForm()
@@ -482,7 +482,7 @@ def assign(thread_id: int):
     return _run(thread, "assign_form", form, operation, "L'assignation est enregistrée.")
 
 
-@blueprint.post("/threads/<int:thread_id>/reclassify")
+@blueprint.post("/fils/<int:thread_id>/reclassement")
 def reclassify(thread_id: int):
     thread = _action(thread_id, "reclassify")
     form = ReclassifyForm()
@@ -507,19 +507,19 @@ def _simple_action(thread_id: int, action: str, operation, message: str):
     return _run(thread, "action_form", form, lambda: operation(thread, form), message)
 
 
-@blueprint.post("/threads/<int:thread_id>/vote")
+@blueprint.post("/fils/<int:thread_id>/soutien")
 def vote(thread_id: int):
     return _simple_action(
         thread_id, "vote", lambda t, f: services.toggle_vote(t, current_user), "Votre soutien est enregistré."
     )
 
 
-@blueprint.post("/threads/<int:thread_id>/follow")
+@blueprint.post("/fils/<int:thread_id>/suivi")
 def follow(thread_id: int):
     return _simple_action(thread_id, "follow", lambda t, f: services.toggle_follow(t, current_user), "C'est noté.")
 
 
-@blueprint.post("/threads/<int:thread_id>/withdraw")
+@blueprint.post("/fils/<int:thread_id>/retrait")
 def withdraw(thread_id: int):
     return _simple_action(
         thread_id,
@@ -529,7 +529,7 @@ def withdraw(thread_id: int):
     )
 
 
-@blueprint.post("/threads/<int:thread_id>/reopen")
+@blueprint.post("/fils/<int:thread_id>/reouverture")
 def reopen(thread_id: int):
     return _simple_action(
         thread_id,
@@ -539,7 +539,7 @@ def reopen(thread_id: int):
     )
 
 
-@blueprint.route("/threads/<int:thread_id>/messages/<int:message_id>/edit", methods=["GET", "POST"])
+@blueprint.route("/fils/<int:thread_id>/messages/<int:message_id>/modifier", methods=["GET", "POST"])
 @login_required
 def edit_message(thread_id: int, message_id: int):
     thread = _load(thread_id)
@@ -568,7 +568,7 @@ def edit_message(thread_id: int, message_id: int):
 # Inbox and triage --------------------------------------------------------------------------------------
 
 
-@blueprint.get("/inbox")
+@blueprint.get("/boite-de-reception")
 @login_required
 def inbox():
     box = queries.inbox(
@@ -625,7 +625,7 @@ def _after_follow(template: str, block: str, page_url: str, following: bool, mes
     return redirect(page_url, code=303)
 
 
-@blueprint.post("/datasets/<identifier>/follow")
+@blueprint.post("/jeux-de-donnees/<identifier>/suivi")
 def follow_dataset(identifier: str):
     if not current_user.is_authenticated:
         return current_app.login_manager.unauthorized()
@@ -645,7 +645,7 @@ def follow_dataset(identifier: str):
     )
 
 
-@blueprint.post("/organisations/<slug>/follow")
+@blueprint.post("/organisations/<slug>/suivi")
 def follow_organisation(slug: str):
     if not current_user.is_authenticated:
         return current_app.login_manager.unauthorized()

@@ -256,7 +256,7 @@ def test_login_with_empty_fields_shows_french_errors(client):
     assert field_errors(response, "password") == [REQUIRED]
 
 
-@pytest.mark.parametrize("target", ["/compte", "/datasets?q=inondation&page=2", "/organisations/ddt-loiret"])
+@pytest.mark.parametrize("target", ["/compte", "/jeux-de-donnees?q=inondation&page=2", "/organisations/ddt-loiret"])
 def test_login_goes_back_to_the_local_page_it_was_asked_from(db, client, target):
     user = factories.create_user()
 

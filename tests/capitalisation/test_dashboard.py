@@ -53,14 +53,14 @@ def cells(fragment: str) -> list[str]:
 
 
 def links(fragment: str) -> list[str]:
-    return [unescape(href) for href in re.findall(r'<a href="(/threads\?[^"]*)"', fragment)]
+    return [unescape(href) for href in re.findall(r'<a href="(/fils\?[^"]*)"', fragment)]
 
 
 def listed(client, url: str) -> set[int]:
     """The ids of the threads /threads lists at `url` (all on one page here)."""
     page = html(client.get(url))
     results = re.search(r'<section id="results".*?</section>', page, re.S).group(0)
-    return {int(i) for i in re.findall(r'<h3 class="fr-h6 fr-mb-1v"><a href="/threads/(\d+)"', results)}
+    return {int(i) for i in re.findall(r'<h3 class="fr-h6 fr-mb-1v"><a href="/fils/(\d+)"', results)}
 
 
 def ids(capi, *names) -> set[int]:
@@ -100,7 +100,7 @@ def test_a_curator_counts_restricted_threads_when_asking(capi, client, login, cu
     assert " checked " in re.search(r'<input[^>]*id="restreints"[^>]*>', page).group(0)
     report = re.search(r'<a [^>]*id="new-report" href="([^"]+)"', page)
     assert report, "no report button"
-    assert urlsplit(unescape(report.group(1))).path == "/reports/new"
+    assert urlsplit(unescape(report.group(1))).path == "/rapports/nouveau"
     assert parse_qs(urlsplit(unescape(report.group(1))).query) == {
         "du": ["2025-04-01"],
         "au": ["2025-06-30"],
@@ -154,7 +154,7 @@ def test_the_htmx_request_gets_the_results_fragment_and_the_full_request_the_pag
 def _check_every_link(client, page: str) -> int:
     """Every count that links to /threads lists as many threads there; returns how many links were followed."""
     followed = 0
-    for href, shown in re.findall(r'<a href="(/threads\?[^"]*)">([0-9\u202f ]+)</a>', page):
+    for href, shown in re.findall(r'<a href="(/fils\?[^"]*)">([0-9\u202f ]+)</a>', page):
         url = unescape(href)
         assert len(listed(client, url)) == int(re.sub(r"\D", "", shown)), url
         followed += 1

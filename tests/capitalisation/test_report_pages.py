@@ -60,29 +60,29 @@ def text(response) -> str:
 
 
 def test_anonymous_sees_published_reports_only(client, draft, published):
-    page = text(client.get("/reports"))
+    page = text(client.get("/rapports"))
     assert "Bilan publié" in page and "Bilan du trimestre" not in page and "Brouillons" not in page
-    assert client.get(f"/reports/{draft.slug}").status_code == 404
+    assert client.get(f"/rapports/{draft.slug}").status_code == 404
     for suffix in (".json", ".md", ".csv.zip", "/impression"):
-        assert client.get(f"/reports/{draft.slug}{suffix}").status_code == 404
-    assert client.get(f"/reports/{published.slug}").status_code == 200
-    assert client.get("/reports/new").status_code == 302  # to the login page
+        assert client.get(f"/rapports/{draft.slug}{suffix}").status_code == 404
+    assert client.get(f"/rapports/{published.slug}").status_code == 200
+    assert client.get("/rapports/nouveau").status_code == 302  # to the login page
 
 
 @pytest.mark.parametrize(
     ("path", "data"),
     [
-        ("/recommendations", {"new-title": "x", "new-priority": "low"}),
-        ("/regenerate", {}),
-        ("/publish", {}),
+        ("/recommandations", {"new-title": "x", "new-priority": "low"}),
+        ("/regeneration", {}),
+        ("/publication", {}),
     ],
 )
 def test_no_one_but_a_curator_changes_a_draft(client, login, capi, draft, path, data):
-    assert client.post(f"/reports/{draft.slug}{path}", data=data).status_code == 401
+    assert client.post(f"/rapports/{draft.slug}{path}", data=data).status_code == 401
     login(capi.m1)
-    assert client.post(f"/reports/{draft.slug}{path}", data=data).status_code == 403
-    assert client.get(f"/reports/{draft.slug}").status_code == 404
-    assert client.get("/reports/new").status_code == 403
+    assert client.post(f"/rapports/{draft.slug}{path}", data=data).status_code == 403
+    assert client.get(f"/rapports/{draft.slug}").status_code == 404
+    assert client.get("/rapports/nouveau").status_code == 403
     db.session.expire_all()
     titles = [r.title for r in db.session.get(Report, draft.id).recommendations]
     assert len(titles) == 2 and titles[0].startswith("Organiser")
@@ -91,24 +91,24 @@ def test_no_one_but_a_curator_changes_a_draft(client, login, capi, draft, path, 
 
 def test_curator_creates_a_draft_from_the_dashboard_filters(client, login, capi, curator):
     login(curator)
-    page = client.get("/reports/new?du=2025-04-01&au=2025-06-30&producteur=ddt-du-loiret")
+    page = client.get("/rapports/nouveau?du=2025-04-01&au=2025-06-30&producteur=ddt-du-loiret")
     assert page.status_code == 200
-    assert 'action="/reports/new?du=2025-04-01&amp;au=2025-06-30&amp;producteur=ddt-du-loiret"' in text(page)
+    assert 'action="/rapports/nouveau?du=2025-04-01&amp;au=2025-06-30&amp;producteur=ddt-du-loiret"' in text(page)
     response = client.post(
-        "/reports/new?du=2025-04-01&au=2025-06-30&producteur=ddt-du-loiret", data={"title": "Loiret T2"}
+        "/rapports/nouveau?du=2025-04-01&au=2025-06-30&producteur=ddt-du-loiret", data={"title": "Loiret T2"}
     )
-    assert response.status_code == 303 and response.headers["Location"] == "/reports/loiret-t2"
+    assert response.status_code == 303 and response.headers["Location"] == "/rapports/loiret-t2"
     report = db.session.scalar(sa.select(Report).where(Report.slug == "loiret-t2"))
     assert report.scope["from"] == "2025-04-01" and report.scope["producer_ids"] == [capi.p1.id]
     # without a title the form comes back with its message
-    page = client.post("/reports/new?du=2025-04-01&au=2025-06-30", data={"title": ""})
+    page = client.post("/rapports/nouveau?du=2025-04-01&au=2025-06-30", data={"title": ""})
     assert page.status_code == 200 and "Donnez un titre au rapport." in text(page)
 
 
 def test_curator_creates_a_restitution_report(client, login, capi, curator):
     login(curator)
     response = client.post(
-        "/reports/new/restitution?du=2025-04-01&au=2025-06-30", data={"restitution-producer": "ddt-de-la-nievre"}
+        "/rapports/nouveau/restitution?du=2025-04-01&au=2025-06-30", data={"restitution-producer": "ddt-de-la-nievre"}
     )
     assert response.status_code == 303
     report = db.session.scalar(sa.select(Report).where(Report.producer_id == capi.p2.id))
@@ -119,20 +119,20 @@ def test_curator_creates_a_restitution_report(client, login, capi, curator):
 
 def test_draft_shows_live_figures(client, login, capi, curator, draft):
     login(curator)
-    before = json.loads(client.get(f"/reports/{draft.slug}.json").data)
+    before = json.loads(client.get(f"/rapports/{draft.slug}.json").data)
     assert before["totals"]["threads"] == 13 and before["report"]["status"] == "draft"
     _post(capi.u1, ThreadKind.QUESTION, "Encore une question", at(2025, 5, 2), dataset=capi.d1)
     db.session.commit()
-    after = json.loads(client.get(f"/reports/{draft.slug}.json").data)
+    after = json.loads(client.get(f"/rapports/{draft.slug}.json").data)
     assert after["totals"]["threads"] == 14
-    page = text(client.get(f"/reports/{draft.slug}"))
+    page = text(client.get(f"/rapports/{draft.slug}"))
     assert "Brouillon" in page and "Organiser le traitement des demandes de données — DDT du Loiret" in page
 
 
 def test_edit_recommendations_without_javascript(client, login, capi, curator, draft):
     login(curator)
     first, second = sorted(draft.recommendations, key=lambda r: r.position)
-    base = f"/reports/{draft.slug}/recommendations"
+    base = f"/rapports/{draft.slug}/recommandations"
     response = client.post(
         f"{base}/{first.id}",
         data={
@@ -146,8 +146,8 @@ def test_edit_recommendations_without_javascript(client, login, capi, curator, d
     assert (
         client.post(base, data={"new-title": "À la main", "new-priority": "low", "new-audience": ""}).status_code == 303
     )
-    assert client.post(f"{base}/{second.id}/move", data={"direction": "up"}).status_code == 303
-    assert client.post(f"{base}/{first.id}/delete").status_code == 303
+    assert client.post(f"{base}/{second.id}/deplacement", data={"direction": "up"}).status_code == 303
+    assert client.post(f"{base}/{first.id}/suppression").status_code == 303
     db.session.expire_all()
     report = db.session.get(Report, draft.id)
     assert [(r.title, r.edited) for r in report.recommendations] == [
@@ -162,7 +162,7 @@ def test_edit_recommendations_without_javascript(client, login, capi, curator, d
 def test_edit_recommendations_with_htmx_returns_the_list_only(client, login, curator, draft):
     login(curator)
     response = client.post(
-        f"/reports/{draft.slug}/recommendations",
+        f"/rapports/{draft.slug}/recommandations",
         data={"new-title": "Former les services", "new-text": "Une session.", "new-priority": "high"},
         headers=HTMX,
     )
@@ -171,21 +171,21 @@ def test_edit_recommendations_with_htmx_returns_the_list_only(client, login, cur
     assert body.lstrip().startswith('<section class="report-section" id="recommandations"')
     assert "<html" not in body and "La recommandation est ajoutée." in body
     assert "Recommandations (3)" in body
-    response = client.post(f"/reports/{draft.slug}/regenerate", headers=HTMX)
+    response = client.post(f"/rapports/{draft.slug}/regeneration", headers=HTMX)
     assert "Recommandations régénérées : 2 tirées des chiffres actuels." in text(response)
     assert "Recommandations (3)" in text(response)
     # an error keeps the form, as a 200 that htmx swaps
-    response = client.post(f"/reports/{draft.slug}/recommendations", data={"new-title": ""}, headers=HTMX)
+    response = client.post(f"/rapports/{draft.slug}/recommandations", data={"new-title": ""}, headers=HTMX)
     assert response.status_code == 200 and "Donnez un titre à la recommandation." in text(response)
 
 
 def test_publish_then_the_page_and_exports_never_change(client, login, capi, curator, draft):
     login(curator)
-    response = client.post(f"/reports/{draft.slug}/publish")
+    response = client.post(f"/rapports/{draft.slug}/publication")
     assert response.status_code == 303
     client.post("/deconnexion")
-    client.get("/reports")  # shows the flashed messages, which the pages compared below must not carry
-    paths = [f"/reports/{draft.slug}{suffix}" for suffix in ("", ".json", ".md", ".csv.zip", "/impression")]
+    client.get("/rapports")  # shows the flashed messages, which the pages compared below must not carry
+    paths = [f"/rapports/{draft.slug}{suffix}" for suffix in ("", ".json", ".md", ".csv.zip", "/impression")]
     before = {path: client.get(path).data for path in paths}
     assert all(client.get(path).status_code == 200 for path in paths)
     # a new thread, a status change: nothing of the published report moves
@@ -195,19 +195,19 @@ def test_publish_then_the_page_and_exports_never_change(client, login, capi, cur
     assert {path: client.get(path).data for path in paths} == before
     # and publishing is refused from then on
     login(curator)
-    response = client.post(f"/reports/{draft.slug}/publish")
+    response = client.post(f"/rapports/{draft.slug}/publication")
     assert response.status_code == 303
     assert "ne peut plus être modifié" in text(client.get(response.headers["Location"]))
 
 
 def test_exports_are_well_formed(client, capi, published):
-    data = json.loads(client.get(f"/reports/{published.slug}.json").data)
+    data = json.loads(client.get(f"/rapports/{published.slug}.json").data)
     assert data["report"]["title"] == "Bilan publié" and data["totals"]["threads"] == 13
-    markdown = text(client.get(f"/reports/{published.slug}.md"))
+    markdown = text(client.get(f"/rapports/{published.slug}.md"))
     assert markdown.startswith("# Bilan publié\n")
     assert "## Recommandations" in markdown
     assert "1. **Organiser le traitement des demandes de données — DDT du Loiret**" in markdown
-    response = client.get(f"/reports/{published.slug}.csv.zip")
+    response = client.get(f"/rapports/{published.slug}.csv.zip")
     assert response.mimetype == "application/zip"
     assert "filename=bilan-publie.csv.zip" in response.headers["Content-Disposition"]
     with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
@@ -218,7 +218,7 @@ def test_exports_are_well_formed(client, capi, published):
 
 
 def test_printable_page_loads_the_print_stylesheet(client, published):
-    page = text(client.get(f"/reports/{published.slug}/impression"))
+    page = text(client.get(f"/rapports/{published.slug}/impression"))
     assert 'href="/static/print.css" media="print"' in page
     assert "Version imprimable" not in page  # no buttons on the printed version
 
@@ -227,14 +227,14 @@ def test_restricted_threads_never_reach_a_published_page(client, login, capi, cu
     report = services.create_report(curator, "Interne", replace(QUARTER, include_restricted=True), now=NOW)
     db.session.commit()
     login(curator)
-    assert json.loads(client.get(f"/reports/{report.slug}.json").data)["totals"]["threads"] == 14
-    client.post(f"/reports/{report.slug}/publish")
+    assert json.loads(client.get(f"/rapports/{report.slug}.json").data)["totals"]["threads"] == 14
+    client.post(f"/rapports/{report.slug}/publication")
     client.post("/deconnexion")
-    data = json.loads(client.get(f"/reports/{report.slug}.json").data)
+    data = json.loads(client.get(f"/rapports/{report.slug}.json").data)
     assert data["totals"]["threads"] == 13
     t5 = capi.t["t5"].id
     assert all(t5 not in r["evidence"]["thread_ids"] for r in data["recommendations"])
-    assert f"/threads/{t5}" not in text(client.get(f"/reports/{report.slug}"))
+    assert f"/fils/{t5}" not in text(client.get(f"/rapports/{report.slug}"))
 
 
 def test_a_producer_finds_the_reports_of_its_organisation(client, login, capi, curator, published):
@@ -242,11 +242,11 @@ def test_a_producer_finds_the_reports_of_its_organisation(client, login, capi, c
     services.publish_report(other, curator, NOW)
     db.session.commit()
     login(capi.m1)
-    inbox = text(client.get("/inbox"))
-    assert 'href="/reports?pour=moi"' in inbox
+    inbox = text(client.get("/boite-de-reception"))
+    assert 'href="/rapports?pour=moi"' in inbox
     # The inbox lists the latest of them itself.
-    assert f'<a href="/reports/{published.slug}">Bilan publié</a>' in inbox
+    assert f'<a href="/rapports/{published.slug}">Bilan publié</a>' in inbox
     assert "Nièvre seule" not in inbox
-    mine = text(client.get("/reports?pour=moi"))
+    mine = text(client.get("/rapports?pour=moi"))
     # P1 is the audience of the first report's overdue recommendation; the second is about P2 only
     assert "Bilan publié" in mine and "Nièvre seule" not in mine

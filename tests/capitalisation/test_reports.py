@@ -158,7 +158,7 @@ def test_publish_freezes_public_figures_and_notifies_the_coordinators_concerned(
     # the members m1, m2 are not coordinators; the author of a thread is no one to tell
     notified = db.session.scalars(sa.select(Notification).where(Notification.kind == "report_published")).all()
     assert sorted((n.recipient_id, n.link) for n in notified) == sorted(
-        [(c1.id, "/reports/bilan"), (c2.id, "/reports/bilan")]
+        [(c1.id, "/rapports/bilan"), (c2.id, "/rapports/bilan")]
     )
 
 

@@ -81,7 +81,7 @@ def listed_titles(response) -> list[str]:
     return [
         unescape(title)
         for title in re.findall(
-            r'<li class="dataset-list__item">.*?<a href="/datasets/[^"]+">(.*?)</a>', html_of(response), re.S
+            r'<li class="dataset-list__item">.*?<a href="/jeux-de-donnees/[^"]+">(.*?)</a>', html_of(response), re.S
         )
     ]
 
@@ -125,7 +125,7 @@ def ppri(db, nievre):
 
 
 def test_dataset_page_shows_the_dataset(client, ppri, nievre):
-    response = client.get(f"/datasets/{PPRI['catalogue_id']}")
+    response = client.get(f"/jeux-de-donnees/{PPRI['catalogue_id']}")
 
     assert response.status_code == 200
     html = html_of(response)
@@ -145,7 +145,7 @@ def test_dataset_page_shows_the_dataset(client, ppri, nievre):
 
 
 def test_dataset_page_shows_the_tags(client, ppri):
-    response = client.get(f"/datasets/{PPRI['catalogue_id']}")
+    response = client.get(f"/jeux-de-donnees/{PPRI['catalogue_id']}")
 
     tags = section(response, '<ul class="fr-tags-group" aria-label="Mots-clés">', "</ul>")
     assert re.findall(r'<p class="fr-tag fr-tag--sm">(.*?)</p>', tags) == PPRI["tags"]
@@ -161,7 +161,7 @@ def external_link(response, href: str) -> tuple[str, str]:
 
 
 def test_dataset_page_links_to_data_gouv_fr_and_to_the_geoide_record(client, ppri):
-    response = client.get(f"/datasets/{PPRI['catalogue_id']}")
+    response = client.get(f"/jeux-de-donnees/{PPRI['catalogue_id']}")
 
     for href, name in ((LANDING_URL, "data.gouv.fr"), (GEOIDE_URL, "Géo-IDE")):
         label, tag = external_link(response, href)
@@ -174,7 +174,7 @@ def test_dataset_page_links_to_data_gouv_fr_and_to_the_geoide_record(client, ppr
 def test_dataset_without_landing_url_links_to_its_data_gouv_fr_page_by_id(client, db):
     dataset = factories.create_dataset(title="Atlas des zones inondables du Loiret")
 
-    response = client.get(f"/datasets/{dataset.catalogue_id}")
+    response = client.get(f"/jeux-de-donnees/{dataset.catalogue_id}")
 
     label, _ = external_link(response, f"https://www.data.gouv.fr/datasets/{dataset.catalogue_id}/")
     assert "data.gouv.fr" in label
@@ -185,7 +185,7 @@ def test_dataset_without_landing_url_links_to_its_data_gouv_fr_page_by_id(client
 
 
 def test_dataset_description_is_rendered_as_sanitised_markdown(client, ppri):
-    response = client.get(f"/datasets/{PPRI['catalogue_id']}")
+    response = client.get(f"/jeux-de-donnees/{PPRI['catalogue_id']}")
 
     description = section(response, '<div class="dataset-description">', "</div>")
     assert "<strong>périmètres de délimitation</strong>" in description
@@ -202,7 +202,7 @@ def test_dataset_description_is_rendered_as_sanitised_markdown(client, ppri):
 def test_dataset_without_description_says_so(client, db):
     dataset = factories.create_dataset(title="Atlas des zones inondables du Loiret", description="")
 
-    response = client.get(f"/datasets/{dataset.catalogue_id}")
+    response = client.get(f"/jeux-de-donnees/{dataset.catalogue_id}")
 
     assert "Ce jeu de données n'a pas de description." in text(response)
 
@@ -210,7 +210,7 @@ def test_dataset_without_description_says_so(client, db):
 def test_archived_dataset_page_says_it_is_archived(client, db):
     dataset = factories.create_dataset(title="Ancien PPRI du Loiret", archived=True)
 
-    response = client.get(f"/datasets/{dataset.catalogue_id}")
+    response = client.get(f"/jeux-de-donnees/{dataset.catalogue_id}")
 
     assert response.status_code == 200
     assert "Ce jeu de données est archivé sur data.gouv.fr depuis le 1 juin 2025." in text(response)
@@ -222,10 +222,10 @@ def test_archived_dataset_page_says_it_is_archived(client, db):
     ids=["slug", "geoide-record-id", "geoide-record-id-upper-case", "catalogue-id-upper-case"],
 )
 def test_other_identifiers_redirect_permanently_to_the_catalogue_id(client, ppri, identifier):
-    response = client.get(f"/datasets/{identifier}")
+    response = client.get(f"/jeux-de-donnees/{identifier}")
 
     assert response.status_code == 301
-    assert response.headers["Location"] == f"/datasets/{PPRI['catalogue_id']}"
+    assert response.headers["Location"] == f"/jeux-de-donnees/{PPRI['catalogue_id']}"
 
 
 @pytest.mark.parametrize(
@@ -239,7 +239,7 @@ def test_other_identifiers_redirect_permanently_to_the_catalogue_id(client, ppri
     ],
 )
 def test_unknown_dataset_is_a_french_404_page(client, ppri, identifier):
-    response = client.get(f"/datasets/{identifier}")
+    response = client.get(f"/jeux-de-donnees/{identifier}")
 
     assert response.status_code == 404
     assert "Page introuvable" in text(response)

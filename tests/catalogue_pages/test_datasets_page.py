@@ -81,7 +81,7 @@ def listed_titles(response) -> list[str]:
     return [
         unescape(title)
         for title in re.findall(
-            r'<li class="dataset-list__item">.*?<a href="/datasets/[^"]+">(.*?)</a>', html_of(response), re.S
+            r'<li class="dataset-list__item">.*?<a href="/jeux-de-donnees/[^"]+">(.*?)</a>', html_of(response), re.S
         )
     ]
 
@@ -102,7 +102,7 @@ def link_query(response, rel: str) -> dict[str, list[str]]:
     found = re.search(rf'<a class="[^"]*" href="([^"]+)" rel="{rel}">', html_of(response))
     assert found, f"no {rel} link"
     link = urlsplit(unescape(found.group(1)))
-    assert link.path == "/datasets"
+    assert link.path == "/jeux-de-donnees"
     return parse_qs(link.query)
 
 
@@ -130,7 +130,7 @@ def catalogue(db):
 
 
 def test_catalogue_page_lists_every_dataset_with_the_total(client, catalogue):
-    response = client.get("/datasets")
+    response = client.get("/jeux-de-donnees")
 
     assert response.status_code == 200
     assert "<h1>Catalogue des jeux de données</h1>" in html_of(response)
@@ -155,7 +155,7 @@ def test_catalogue_page_lists_every_dataset_with_the_total(client, catalogue):
     ids=lambda value: value if isinstance(value, str) else None,
 )
 def test_search_finds_datasets_by_the_words_of_their_title(client, catalogue, query, expected):
-    response = client.get("/datasets", query_string={"q": query})
+    response = client.get("/jeux-de-donnees", query_string={"q": query})
 
     assert response.status_code == 200
     assert sorted(listed_titles(response)) == sorted(row["title"] for row in expected)
@@ -167,7 +167,7 @@ def test_search_finds_datasets_by_the_words_of_their_title(client, catalogue, qu
     ("query", "expected"), [("Deux-Sèvres", HAIES), ("deux sevres", HAIES), ("Haute-Corse", PPRIF)]
 )
 def test_search_finds_datasets_by_their_producer(client, catalogue, query, expected):
-    response = client.get("/datasets", query_string={"q": query})
+    response = client.get("/jeux-de-donnees", query_string={"q": query})
 
     assert listed_titles(response) == [expected["title"]]
 
@@ -177,26 +177,26 @@ def test_search_finds_datasets_by_their_producer(client, catalogue, query, expec
     [("délimitation", PPRI), ("delimitation", PPRI), ("institués", PPRIF), ("renforcement protection", PPRIF)],
 )
 def test_search_finds_datasets_by_the_words_of_their_description(client, catalogue, query, expected):
-    response = client.get("/datasets", query_string={"q": query})
+    response = client.get("/jeux-de-donnees", query_string={"q": query})
 
     assert listed_titles(response) == [expected["title"]]
 
 
 def test_search_finds_datasets_by_their_tags(client, catalogue):
-    response = client.get("/datasets", query_string={"q": "incendie"})
+    response = client.get("/jeux-de-donnees", query_string={"q": "incendie"})
 
     assert listed_titles(response) == [PPRIF["title"]]
 
 
 def test_search_needs_every_word(client, catalogue):
-    response = client.get("/datasets", query_string={"q": "prévention haies"})
+    response = client.get("/jeux-de-donnees", query_string={"q": "prévention haies"})
 
     assert listed_titles(response) == []
     assert results_heading(response) == "Aucun jeu de données pour « prévention haies »"
 
 
 def test_search_that_matches_nothing_shows_an_empty_state(client, catalogue):
-    response = client.get("/datasets", query_string={"q": "volcanisme"})
+    response = client.get("/jeux-de-donnees", query_string={"q": "volcanisme"})
 
     assert response.status_code == 200
     assert listed_titles(response) == []
@@ -206,7 +206,7 @@ def test_search_that_matches_nothing_shows_an_empty_state(client, catalogue):
 
 
 def test_empty_catalogue_shows_an_empty_state_without_a_reset_link(client):
-    response = client.get("/datasets")
+    response = client.get("/jeux-de-donnees")
 
     assert response.status_code == 200
     assert results_heading(response) == "Aucun jeu de données"
@@ -215,7 +215,7 @@ def test_empty_catalogue_shows_an_empty_state_without_a_reset_link(client):
 
 
 def test_search_query_is_shown_escaped(client, catalogue):
-    response = client.get("/datasets", query_string={"q": '<script>alert("x")</script>'})
+    response = client.get("/jeux-de-donnees", query_string={"q": '<script>alert("x")</script>'})
 
     assert response.status_code == 200
     assert '<script>alert("x")</script>' not in html_of(response)
@@ -226,7 +226,7 @@ def test_search_query_is_shown_escaped(client, catalogue):
 
 
 def test_filter_by_producer(client, catalogue):
-    response = client.get("/datasets", query_string={"producteur": catalogue["nievre"].slug})
+    response = client.get("/jeux-de-donnees", query_string={"producteur": catalogue["nievre"].slug})
 
     assert listed_titles(response) == [PPRI["title"]]
     assert results_heading(response) == "1 jeu de données"
@@ -234,7 +234,7 @@ def test_filter_by_producer(client, catalogue):
 
 
 def test_filter_by_unknown_producer_finds_nothing(client, catalogue):
-    response = client.get("/datasets", query_string={"producteur": "ddt-nulle-part"})
+    response = client.get("/jeux-de-donnees", query_string={"producteur": "ddt-nulle-part"})
 
     assert response.status_code == 200
     assert listed_titles(response) == []
@@ -242,13 +242,13 @@ def test_filter_by_unknown_producer_finds_nothing(client, catalogue):
 
 @pytest.mark.parametrize(("theme", "expected"), [("hy", [COURS_DEAU]), ("nz", [PPRI, PPRIF]), ("lc", [HAIES])])
 def test_filter_by_inspire_theme(client, catalogue, theme, expected):
-    response = client.get("/datasets", query_string={"theme": theme})
+    response = client.get("/jeux-de-donnees", query_string={"theme": theme})
 
     assert sorted(listed_titles(response)) == sorted(row["title"] for row in expected)
 
 
 def test_theme_filter_lists_inspire_themes_in_french(client, catalogue):
-    response = client.get("/datasets", query_string={"theme": "hy"})
+    response = client.get("/jeux-de-donnees", query_string={"theme": "hy"})
 
     assert '<option value="hy" selected>Hydrographie</option>' in html_of(response)
 
@@ -265,7 +265,7 @@ def test_theme_filter_lists_inspire_themes_in_french(client, catalogue):
     ],
 )
 def test_filter_by_territory_includes_the_departements_of_a_region(client, catalogue, territory, expected):
-    response = client.get("/datasets", query_string={"territoire": territory})
+    response = client.get("/jeux-de-donnees", query_string={"territoire": territory})
 
     assert sorted(listed_titles(response)) == sorted(row["title"] for row in expected)
 
@@ -273,14 +273,14 @@ def test_filter_by_territory_includes_the_departements_of_a_region(client, catal
 def test_region_filter_also_finds_datasets_filed_under_the_region_itself(client, catalogue):
     regional = factories.create_dataset(title="Trame verte et bleue de Bourgogne-Franche-Comté", territories=["R27"])
 
-    response = client.get("/datasets", query_string={"territoire": "R27"})
+    response = client.get("/jeux-de-donnees", query_string={"territoire": "R27"})
 
     assert regional.title in listed_titles(response)
     assert len(listed_titles(response)) == 3
 
 
 def test_filters_combine_with_the_search(client, catalogue):
-    response = client.get("/datasets", query_string={"q": "prevention", "territoire": "R27", "theme": "nz"})
+    response = client.get("/jeux-de-donnees", query_string={"q": "prevention", "territoire": "R27", "theme": "nz"})
 
     assert listed_titles(response) == [PPRI["title"]]
 
@@ -290,8 +290,8 @@ def test_archived_datasets_are_hidden_unless_asked_for(client, catalogue):
         title="Plan de prévention des risques d'inondation de la Loire (ancienne version)", archived=True
     )
 
-    hidden = client.get("/datasets", query_string={"q": "prevention"})
-    shown = client.get("/datasets", query_string={"q": "prevention", "archives": "1"})
+    hidden = client.get("/jeux-de-donnees", query_string={"q": "prevention"})
+    shown = client.get("/jeux-de-donnees", query_string={"q": "prevention", "archives": "1"})
 
     assert archived.title not in listed_titles(hidden)
     assert results_heading(hidden).startswith("2 jeux de données")
@@ -313,7 +313,7 @@ def many_datasets(db):
 def test_first_page_shows_twenty_datasets_and_the_total(app, client, many_datasets):
     assert app.config["FEEDBACK_PAGE_SIZE"] == 20
 
-    response = client.get("/datasets")
+    response = client.get("/jeux-de-donnees")
 
     assert results_heading(response) == "45 jeux de données"
     assert len(listed_titles(response)) == 20
@@ -323,7 +323,7 @@ def test_first_page_shows_twenty_datasets_and_the_total(app, client, many_datase
 
 
 def test_third_page_shows_the_last_five(client, many_datasets):
-    response = client.get("/datasets", query_string={"page": "3"})
+    response = client.get("/jeux-de-donnees", query_string={"page": "3"})
 
     assert len(listed_titles(response)) == 5
     assert current_page(response) == 3
@@ -332,7 +332,7 @@ def test_third_page_shows_the_last_five(client, many_datasets):
 
 
 def test_pages_do_not_overlap_and_cover_everything(client, many_datasets):
-    titles = [title for page in (1, 2, 3) for title in listed_titles(client.get(f"/datasets?page={page}"))]
+    titles = [title for page in (1, 2, 3) for title in listed_titles(client.get(f"/jeux-de-donnees?page={page}"))]
 
     assert len(titles) == 45
     assert sorted(titles) == sorted(dataset.title for dataset in many_datasets)
@@ -340,7 +340,7 @@ def test_pages_do_not_overlap_and_cover_everything(client, many_datasets):
 
 @pytest.mark.parametrize("page", ["4", "99", "100000", "99999999999999999999"])
 def test_page_past_the_end_shows_the_last_page(client, many_datasets, page):
-    response = client.get("/datasets", query_string={"page": page})
+    response = client.get("/jeux-de-donnees", query_string={"page": page})
 
     assert response.status_code == 200
     assert current_page(response) == 3
@@ -349,7 +349,7 @@ def test_page_past_the_end_shows_the_last_page(client, many_datasets, page):
 
 @pytest.mark.parametrize("page", ["abc", "", "0", "-2", "1.5", "2;drop"])
 def test_junk_page_number_is_the_first_page(client, many_datasets, page):
-    response = client.get("/datasets", query_string={"page": page})
+    response = client.get("/jeux-de-donnees", query_string={"page": page})
 
     assert response.status_code == 200
     assert current_page(response) == 1
@@ -357,14 +357,14 @@ def test_junk_page_number_is_the_first_page(client, many_datasets, page):
 
 
 def test_pagination_links_keep_the_search_and_filters(client, many_datasets):
-    response = client.get("/datasets", query_string={"q": "inondables", "tri": "titre", "page": "2"})
+    response = client.get("/jeux-de-donnees", query_string={"q": "inondables", "tri": "titre", "page": "2"})
 
     assert link_query(response, "next") == {"q": ["inondables"], "tri": ["titre"], "page": ["3"]}
     assert link_query(response, "prev") == {"q": ["inondables"], "tri": ["titre"], "page": ["1"]}
 
 
 def test_a_single_page_has_no_pagination(client, catalogue):
-    response = client.get("/datasets")
+    response = client.get("/jeux-de-donnees")
 
     assert "fr-pagination" not in html_of(response)
 
@@ -383,7 +383,7 @@ def dated(db):
 
 
 def test_sort_by_title(client, dated):
-    response = client.get("/datasets", query_string={"tri": "titre"})
+    response = client.get("/jeux-de-donnees", query_string={"tri": "titre"})
 
     assert listed_titles(response) == ["Atlas des zones inondables", "Bassins versants du Loiret", "Carte des haies"]
     assert '<option value="titre" selected>' in html_of(response)
@@ -391,7 +391,7 @@ def test_sort_by_title(client, dated):
 
 @pytest.mark.parametrize("sort", ["recent", "", "n-importe-quoi", "pertinence"])
 def test_sort_by_most_recent_update_is_the_default_without_a_search(client, dated, sort):
-    response = client.get("/datasets", query_string={"tri": sort})
+    response = client.get("/jeux-de-donnees", query_string={"tri": sort})
 
     assert listed_titles(response) == ["Carte des haies", "Bassins versants du Loiret", "Atlas des zones inondables"]
     assert '<option value="recent" selected>' in html_of(response)
@@ -399,7 +399,7 @@ def test_sort_by_most_recent_update_is_the_default_without_a_search(client, date
 
 
 def test_search_is_sorted_by_relevance_by_default(client, dated):
-    response = client.get("/datasets", query_string={"q": "loiret"})
+    response = client.get("/jeux-de-donnees", query_string={"q": "loiret"})
 
     assert listed_titles(response) == ["Bassins versants du Loiret"]
     assert '<option value="pertinence" selected>' in html_of(response)
@@ -409,7 +409,7 @@ def test_search_can_be_sorted_by_title(client, db):
     for title in ("Zonage PPRI de Gien", "Aléa inondation de Gien", "Mesures PPRI de Gien"):
         factories.create_dataset(title=title)
 
-    response = client.get("/datasets", query_string={"q": "gien", "tri": "titre"})
+    response = client.get("/jeux-de-donnees", query_string={"q": "gien", "tri": "titre"})
 
     assert listed_titles(response) == ["Aléa inondation de Gien", "Mesures PPRI de Gien", "Zonage PPRI de Gien"]
 
@@ -418,7 +418,7 @@ def test_search_can_be_sorted_by_title(client, db):
 
 
 def test_htmx_request_gets_only_the_results_fragment(client, catalogue):
-    response = client.get("/datasets", query_string={"q": "prevention"}, headers={"HX-Request": "true"})
+    response = client.get("/jeux-de-donnees", query_string={"q": "prevention"}, headers={"HX-Request": "true"})
 
     assert response.status_code == 200
     html = html_of(response)
@@ -441,7 +441,7 @@ def test_htmx_request_gets_only_the_results_fragment(client, catalogue):
     ids=["plain", "boosted", "history-restore"],
 )
 def test_normal_and_boosted_requests_get_the_whole_page(client, catalogue, headers):
-    response = client.get("/datasets", query_string={"q": "prevention"}, headers=headers)
+    response = client.get("/jeux-de-donnees", query_string={"q": "prevention"}, headers=headers)
 
     assert response.status_code == 200
     html = html_of(response)
@@ -473,22 +473,22 @@ PASTED = [
 
 @pytest.mark.parametrize("pasted", PASTED)
 def test_pasted_identifier_leads_to_the_dataset(client, catalogue, pasted):
-    response = client.get("/datasets", query_string={"q": f"  {pasted} "})
+    response = client.get("/jeux-de-donnees", query_string={"q": f"  {pasted} "})
 
     assert response.status_code == 303
-    assert response.headers["Location"] == f"/datasets/{PPRI['catalogue_id']}"
+    assert response.headers["Location"] == f"/jeux-de-donnees/{PPRI['catalogue_id']}"
 
 
 @pytest.mark.parametrize("pasted", PASTED[:1] + PASTED[-2:])
 def test_pasted_identifier_in_live_search_shows_a_link_to_the_dataset(client, catalogue, pasted):
-    response = client.get("/datasets", query_string={"q": pasted}, headers={"HX-Request": "true"})
+    response = client.get("/jeux-de-donnees", query_string={"q": pasted}, headers={"HX-Request": "true"})
 
     assert response.status_code == 200
     html = html_of(response)
     assert "<html" not in html
     found = re.search(r"Cet identifiant désigne <a href=\"([^\"]+)\">(.*?)</a>", html)
     assert found, "no link to the dataset"
-    assert found.group(1) == f"/datasets/{PPRI['catalogue_id']}"
+    assert found.group(1) == f"/jeux-de-donnees/{PPRI['catalogue_id']}"
     assert unescape(found.group(2)) == PPRI["title"]
 
 
@@ -501,7 +501,7 @@ def test_pasted_identifier_in_live_search_shows_a_link_to_the_dataset(client, ca
     ],
 )
 def test_identifier_of_no_known_dataset_is_searched_as_text(client, catalogue, pasted):
-    response = client.get("/datasets", query_string={"q": pasted})
+    response = client.get("/jeux-de-donnees", query_string={"q": pasted})
 
     assert response.status_code == 200
     assert "Cet identifiant désigne" not in html_of(response)
@@ -545,12 +545,12 @@ def test_number_of_sql_statements_does_not_grow_with_the_catalogue(app, db, clie
     first = add_producer_datasets(organisation, 5, start=1)
     slug, catalogue_id = organisation.slug, first[0].catalogue_id
     requests = {
-        "catalogue": ("/datasets", {}),
-        "search": ("/datasets?q=pr%C3%A9vention+inondation", {}),
-        "live search": ("/datasets?q=prevention", {"HX-Request": "true"}),
-        "filtered search": (f"/datasets?q=inondation&producteur={slug}&theme=hy&territoire=R27&tri=titre", {}),
-        "deep page": ("/datasets?page=3", {}),
-        "dataset": (f"/datasets/{catalogue_id}", {}),
+        "catalogue": ("/jeux-de-donnees", {}),
+        "search": ("/jeux-de-donnees?q=pr%C3%A9vention+inondation", {}),
+        "live search": ("/jeux-de-donnees?q=prevention", {"HX-Request": "true"}),
+        "filtered search": (f"/jeux-de-donnees?q=inondation&producteur={slug}&theme=hy&territoire=R27&tri=titre", {}),
+        "deep page": ("/jeux-de-donnees?page=3", {}),
+        "dataset": (f"/jeux-de-donnees/{catalogue_id}", {}),
         "organisation": (f"/organisations/{slug}", {}),
         "organisation, deep page": (f"/organisations/{slug}?page=3", {}),
         "organisations": ("/organisations", {}),
@@ -577,5 +577,5 @@ def test_number_of_sql_statements_does_not_grow_with_the_catalogue(app, db, clie
 
     assert large == small
     with app.app_context():
-        deep = client.get("/datasets?page=3")
+        deep = client.get("/jeux-de-donnees?page=3")
     assert len(listed_titles(deep)) == 20

@@ -95,7 +95,7 @@ def new_page(browser, live_server):
 
 @pytest.fixture
 def page(new_page):
-    """A page in a fresh browser context; relative URLs (`page.goto("/datasets")`) go to the live server."""
+    """A page in a fresh browser context; relative URLs (`page.goto("/jeux-de-donnees")`) go to the live server."""
     return new_page()
 
 

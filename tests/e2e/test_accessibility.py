@@ -129,7 +129,7 @@ def _report_path(curator, *, published: bool) -> str:
     if published:
         report_services.publish_report(report, curator)
     db.session.commit()
-    return f"/reports/{report.slug}"
+    return f"/rapports/{report.slug}"
 
 
 def _dashboard(page) -> None:
@@ -161,9 +161,9 @@ def _mail_preferences(page) -> None:
 
 PAGES = {
     "accueil": "/",
-    "catalogue": "/datasets",
-    "catalogue-recherche": "/datasets?q=inondables",
-    "jeu-de-donnees": "/datasets/{dataset}",
+    "catalogue": "/jeux-de-donnees",
+    "catalogue-recherche": "/jeux-de-donnees?q=inondables",
+    "jeu-de-donnees": "/jeux-de-donnees/{dataset}",
     "producteurs": "/organisations",
     "producteur": "/organisations/{organisation}",
     "connexion": "/connexion",

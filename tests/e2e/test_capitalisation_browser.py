@@ -116,7 +116,7 @@ def test_a_filter_updates_the_figures_in_place_and_a_figure_lists_its_threads(ne
     # The count links to /threads with the same filters, which lists exactly those threads.
     with page.expect_navigation():
         _total(page, "threads").get_by_role("link", name="2").click()
-    assert urlsplit(page.url).path == "/threads"
+    assert urlsplit(page.url).path == "/fils"
     assert _query(page)["type"] == ["data_request"]
     expect(page.locator("#results-count")).to_have_text("2 fils")
     listed = page.locator("#results .thread-list > li h3")
@@ -145,7 +145,7 @@ def test_a_report_is_drafted_from_the_dashboard_reworked_in_place_and_published(
     curator.goto(f"/capitalisation?{QUARTER}")
     with curator.expect_navigation():
         curator.get_by_role("link", name="Créer un rapport avec ces filtres").click()
-    assert urlsplit(curator.url).path == "/reports/new"
+    assert urlsplit(curator.url).path == "/rapports/nouveau"
     assert _query(curator) == {"du": ["2025-04-01"], "au": ["2025-06-30"]}
     curator.get_by_label("Titre du rapport").fill("Zones humides du Loiret, deuxième trimestre 2025")
     with curator.expect_navigation():
@@ -193,7 +193,7 @@ def test_a_report_is_drafted_from_the_dashboard_reworked_in_place_and_published(
 
     # The public finds it on /reports, with its recommendations as published.
     visitor = new_page()
-    visitor.goto("/reports")
+    visitor.goto("/rapports")
     with visitor.expect_navigation():
         visitor.get_by_role("link", name="Zones humides du Loiret, deuxième trimestre 2025").click()
     assert urlsplit(visitor.url).path == report_path

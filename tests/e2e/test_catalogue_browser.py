@@ -54,7 +54,7 @@ def _result_titles(page) -> list[str]:
 
 
 def test_typing_in_the_search_box_updates_the_results_in_place(page, catalogue):
-    page.goto("/datasets")
+    page.goto("/jeux-de-donnees")
     expect(page.locator("#results-count")).to_have_text("3 jeux de données")
     _mark_page(page)
 
@@ -68,7 +68,7 @@ def test_typing_in_the_search_box_updates_the_results_in_place(page, catalogue):
 
 
 def test_choosing_a_producer_filters_the_results_in_place(page, catalogue):
-    page.goto("/datasets")
+    page.goto("/jeux-de-donnees")
     expect(page.locator("#results-count")).to_have_text("3 jeux de données")
     _mark_page(page)
 
@@ -88,12 +88,12 @@ def test_choosing_a_producer_filters_the_results_in_place(page, catalogue):
 
 def test_search_works_without_javascript(new_page, catalogue):
     page = new_page(java_script_enabled=False)
-    page.goto("/datasets")
+    page.goto("/jeux-de-donnees")
     page.locator("#q").fill("haies")
     with page.expect_navigation():
         page.locator("#q").press("Enter")
 
-    assert urlsplit(page.url).path == "/datasets"
+    assert urlsplit(page.url).path == "/jeux-de-donnees"
     assert "q=haies" in page.url
     expect(page.locator("#results-count")).to_have_text("1 jeu de données pour « haies »")
     assert _result_titles(page) == [catalogue["hedges"]]
@@ -109,7 +109,7 @@ def test_a_pasted_data_gouv_address_leads_to_the_dataset(page, catalogue):
     with page.expect_navigation():
         search.press("Enter")
 
-    expect(page).to_have_url(re.compile(rf"/datasets/{catalogue_id}$"))
+    expect(page).to_have_url(re.compile(rf"/jeux-de-donnees/{catalogue_id}$"))
     expect(page.get_by_role("heading", level=1)).to_have_text(title)
 
 
@@ -147,7 +147,7 @@ def test_sign_up_then_sign_out(page, live_server):
 
 
 def test_first_tab_reaches_the_skip_link_to_the_content(page, catalogue):
-    page.goto("/datasets")
+    page.goto("/jeux-de-donnees")
     page.keyboard.press("Tab")
     skip_link = page.get_by_role("link", name="Contenu", exact=True)
     expect(skip_link).to_be_focused()
@@ -160,7 +160,7 @@ def test_first_tab_reaches_the_skip_link_to_the_content(page, catalogue):
     assert page.evaluate("document.querySelector('main#contenu').contains(document.activeElement)")
 
 
-@pytest.mark.parametrize("path", ["/", "/datasets"])
+@pytest.mark.parametrize("path", ["/", "/jeux-de-donnees"])
 def test_pages_load_without_console_errors_or_failed_requests(page, live_server, catalogue, path):
     origin = urlsplit(live_server).netloc
     problems: list[str] = []
@@ -191,7 +191,7 @@ def test_pages_load_without_console_errors_or_failed_requests(page, live_server,
     # DSFR's JavaScript marks the document once it has started; htmx defines its global.
     expect(page.locator("html[data-fr-js='true']")).to_have_count(1)
     assert page.evaluate("typeof htmx") == "object"
-    if path == "/datasets":
+    if path == "/jeux-de-donnees":
         page.locator("#q").press_sequentially("haies")
         expect(page.locator("#results-count")).to_have_text("1 jeu de données pour « haies »")
         page.wait_for_load_state("networkidle")

@@ -149,7 +149,7 @@ def test_a_dataset_and_a_producer_are_followed_in_place(page):
     person = factories.create_user(name="Dominique Lefèvre")
     log_in(page, person.email)
 
-    page.goto(f"/datasets/{dataset.catalogue_id}")
+    page.goto(f"/jeux-de-donnees/{dataset.catalogue_id}")
     page.evaluate("window.__e2eSamePage = true")
     button = page.locator("#follow-dataset-button")
     expect(button).to_have_text("Suivre")

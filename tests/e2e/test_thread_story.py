@@ -118,14 +118,14 @@ def test_a_dead_link_is_reported_answered_and_resolved(new_page, story):
     _watch(consultant, problems)
     log_in(consultant, story["consultant"])
     consultant.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Catalogue").click()
-    expect(consultant).to_have_url(re.compile(r"/datasets$"))
+    expect(consultant).to_have_url(re.compile(r"/jeux-de-donnees$"))
     consultant.locator("#q").press_sequentially("BRUIT")
     expect(consultant.locator("#results-count")).to_have_text(
         re.compile(r"\d+ jeux? de données pour « BRUIT »"), timeout=WAIT_MS
     )
     with consultant.expect_navigation():
         consultant.locator("#results").get_by_role("link", name=DATASET_TITLE, exact=True).click()
-    expect(consultant).to_have_url(re.compile(rf"/datasets/{DATASET_ID}$"))
+    expect(consultant).to_have_url(re.compile(rf"/jeux-de-donnees/{DATASET_ID}$"))
     expect(consultant.get_by_role("heading", level=1)).to_have_text(DATASET_TITLE)
     expect(consultant.locator("main")).to_contain_text(f"Produit par {story['organisation']}")
 
@@ -149,7 +149,7 @@ def test_a_dead_link_is_reported_answered_and_resolved(new_page, story):
 
     with consultant.expect_navigation():
         consultant.get_by_role("button", name="Publier").click()
-    expect(consultant).to_have_url(re.compile(r"/threads/\d+$"))
+    expect(consultant).to_have_url(re.compile(r"/fils/\d+$"))
     thread_path = urlsplit(consultant.url).path
     expect(consultant.get_by_role("status")).to_contain_text("Votre message est publié")
     expect(consultant.get_by_role("heading", level=1)).to_have_text(THREAD_TITLE)
@@ -258,7 +258,7 @@ def test_the_reply_form_works_without_javascript(new_page, story):
         ),
     )
     db.session.commit()
-    thread_path = f"/threads/{thread.id}"
+    thread_path = f"/fils/{thread.id}"
 
     member = new_page(java_script_enabled=False)
     log_in(member, story["member"])

@@ -37,7 +37,7 @@ def body(message, kind: str) -> str:
     return message.get_body((kind,)).get_content()
 
 
-def tell(user, text: str, kind: NotificationKind = NotificationKind.MESSAGE, *, at: datetime, link="/threads/7"):
+def tell(user, text: str, kind: NotificationKind = NotificationKind.MESSAGE, *, at: datetime, link="/fils/7"):
     (notification,) = notify([user], kind, text, link, at=at)
     db.session.commit()
     return notification
@@ -63,7 +63,7 @@ def test_the_right_people_get_the_right_mail_and_nobody_else(app, db, runner, sc
 
     (to_author,) = smtp_server.to(scene.author.email)
     assert to_author["Subject"] == "Mathilde Membre, pour DDT du Loiret, a répondu sur « Source des zones inondables »"
-    link = f"{base}/threads/{thread.id}#message-{message.id}"
+    link = f"{base}/fils/{thread.id}#message-{message.id}"
     assert link in body(to_author, "plain")
     assert f'href="{link}"' in body(to_author, "html")
     assert "Vous recevez ce courriel parce que" in body(to_author, "plain")
@@ -72,7 +72,7 @@ def test_the_right_people_get_the_right_mail_and_nobody_else(app, db, runner, sc
 
     (to_coordinator,) = smtp_server.to(scene.coordinator.email)
     assert to_coordinator["Subject"].startswith("Nouveau fil « Source des zones inondables »")
-    assert f"{base}/threads/{thread.id}" in body(to_coordinator, "plain")
+    assert f"{base}/fils/{thread.id}" in body(to_coordinator, "plain")
 
 
 def test_a_follower_of_a_dataset_is_mailed_its_new_threads_without_choosing_anything(db, runner, scene, smtp_server):
@@ -86,7 +86,7 @@ def test_a_follower_of_a_dataset_is_mailed_its_new_threads_without_choosing_anyt
 
     (mail,) = smtp_server.to("dora.jeu@exemple.fr")
     assert mail["Subject"].startswith("Nouveau fil « Source des zones inondables »")
-    assert f"/threads/{thread.id}" in body(mail, "plain")
+    assert f"/fils/{thread.id}" in body(mail, "plain")
     assert "vous suivez le jeu de données ou le producteur auquel ce fil se rapporte" in body(mail, "plain")
 
 
@@ -151,13 +151,13 @@ def test_a_daily_digest_at_seven_paris_time_with_both_notifications_not_before(d
     set_frequency(scene.author, "message", Frequency.DAILY)
     set_frequency(scene.author, "status_changed", Frequency.DAILY)
     db.session.commit()
-    first = tell(scene.author, "Mathilde a répondu sur « A »", at=TUESDAY - timedelta(hours=20), link="/threads/1")
+    first = tell(scene.author, "Mathilde a répondu sur « A »", at=TUESDAY - timedelta(hours=20), link="/fils/1")
     second = tell(
         scene.author,
         "Mathilde a passé « B » au statut « En cours »",
         NotificationKind.STATUS_CHANGED,
         at=TUESDAY - timedelta(hours=10),
-        link="/threads/2",
+        link="/fils/2",
     )
 
     send(runner, TUESDAY_0659_PARIS)
@@ -173,7 +173,7 @@ def test_a_daily_digest_at_seven_paris_time_with_both_notifications_not_before(d
     assert "Mathilde a répondu sur « A »" in text
     assert "Mathilde a passé « B » au statut « En cours »" in text
     assert text.index("« A »") < text.index("« B »")  # in the order they happened
-    assert "/threads/1" in text and "/threads/2" in text
+    assert "/fils/1" in text and "/fils/2" in text
     assert digest["List-Unsubscribe"]
     assert {state_of(n.id).mail_state for n in (first, second)} == {"digested"}
     assert state_of(first.id).emailed_at == TUESDAY_0700_PARIS

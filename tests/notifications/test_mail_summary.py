@@ -70,13 +70,13 @@ def test_a_producer_is_told_of_each_list_of_its_organisation(db, scene, week, sm
     assert section[8] == "* Demande de données : « Demande bientôt due » — réponse attendue le 10 janvier 2030"
     assert section[10] == "En attente de précisions de leur auteur (1) :"
     assert section[11].startswith("* Question : « Question à préciser »")
-    assert f"/threads/{week['overdue'].id}" in section[6]
+    assert f"/fils/{week['overdue'].id}" in section[6]
     body = mail.get_body(("plain",)).get_content()
     assert "Demande close" not in body and "Fil d'un autre service" not in body
     assert "Vos demandes et signalements" not in body  # the member wrote no thread
     html = mail.get_body(("html",)).get_content()
     assert "<h2>DDT du Loiret</h2>" in html
-    assert f'/threads/{week["soon"].id}">Demande de données : « Demande bientôt due »</a>' in html
+    assert f'/fils/{week["soon"].id}">Demande de données : « Demande bientôt due »</a>' in html
 
     assert len(smtp_server.to(scene.coordinator.email)) == 1
 

@@ -50,7 +50,7 @@ def listed(response) -> list[tuple[bool, str, str]]:
     return result
 
 
-def tell(user, text: str, link: str = "/threads/1", *, minutes: int = 0, read: bool = False) -> Notification:
+def tell(user, text: str, link: str = "/fils/1", *, minutes: int = 0, read: bool = False) -> Notification:
     """A notification for `user`, `minutes` after START, committed."""
     (notification,) = notify([user], NotificationKind.MESSAGE, text, link, at=START + timedelta(minutes=minutes))
     if read:
@@ -86,7 +86,7 @@ def test_the_bell_counts_the_unread_notifications_of_the_signed_in_person(web, s
     tell(scene.author, "Troisième", minutes=2)
     tell(scene.author, "Déjà lue", minutes=3, read=True)
     tell(scene.other_user, "Pour quelqu'un d'autre", minutes=4)
-    for page in ("/", "/threads", f"/threads/{thread.id}", "/datasets", "/notifications"):
+    for page in ("/", "/fils", f"/fils/{thread.id}", "/jeux-de-donnees", "/notifications"):
         assert bell(web.get(page)) == ("Notifications, 3 non lues", "3"), page
 
 
@@ -105,9 +105,9 @@ def test_the_bell_leads_to_the_list(web, scene):
 
 
 def test_the_list_shows_ones_own_notifications_newest_first_the_unread_ones_marked(web, scene):
-    first = tell(scene.author, "Première", "/threads/3", minutes=0)
-    tell(scene.author, "Deuxième, déjà lue", "/threads/4#message-9", minutes=1, read=True)
-    third = tell(scene.author, "Troisième", "/threads/5#message-12", minutes=2)
+    first = tell(scene.author, "Première", "/fils/3", minutes=0)
+    tell(scene.author, "Deuxième, déjà lue", "/fils/4#message-9", minutes=1, read=True)
+    third = tell(scene.author, "Troisième", "/fils/5#message-12", minutes=2)
     tell(scene.other_user, "Pour quelqu'un d'autre", minutes=3)
     web.sign_in(scene.author)
 
@@ -116,9 +116,9 @@ def test_the_list_shows_ones_own_notifications_newest_first_the_unread_ones_mark
     assert response.status_code == 200
     assert "3 notifications, dont 2 non lues" in page_text(response)
     assert listed(response) == [
-        (True, "Troisième", f"/notifications/{third.id}/read"),
-        (False, "Deuxième, déjà lue", "/threads/4#message-9"),
-        (True, "Première", f"/notifications/{first.id}/read"),
+        (True, "Troisième", f"/notifications/{third.id}/lue"),
+        (False, "Deuxième, déjà lue", "/fils/4#message-9"),
+        (True, "Première", f"/notifications/{first.id}/lue"),
     ]
     assert page_text(response).count("Non lue") == 2
     assert "Tout marquer comme lu" in page_text(response)
@@ -157,7 +157,7 @@ def test_the_list_pages_through_the_notifications(web, app, scene, monkeypatch):
 def test_a_thread_event_is_listed_with_its_text_and_leads_to_the_message(web, scene):
     thread = question(scene, title="Source des données")
     web.sign_in(scene.member)
-    assert web.post(f"/threads/{thread.id}/messages", data={"body": "Notre réponse."}).status_code == 303
+    assert web.post(f"/fils/{thread.id}/messages", data={"body": "Notre réponse."}).status_code == 303
     db.session.rollback()
     answer = db.session.scalars(
         sa.select(Message).where(Message.thread_id == thread.id).order_by(Message.id.desc())
@@ -166,18 +166,18 @@ def test_a_thread_event_is_listed_with_its_text_and_leads_to_the_message(web, sc
     web.sign_in(scene.author)
 
     listing = web.get("/notifications")
-    followed = web.post(f"/notifications/{notification.id}/read")
+    followed = web.post(f"/notifications/{notification.id}/lue")
 
     assert listed(listing) == [
         (
             True,
             "Mathilde Membre, pour DDT du Loiret, a répondu sur « Source des données »",
-            f"/notifications/{notification.id}/read",
+            f"/notifications/{notification.id}/lue",
         )
     ]
     assert followed.status_code == 303
-    assert followed.headers["Location"] == f"/threads/{thread.id}#message-{answer.id}"
-    page = web.get(f"/threads/{thread.id}")
+    assert followed.headers["Location"] == f"/fils/{thread.id}#message-{answer.id}"
+    page = web.get(f"/fils/{thread.id}")
     assert f'id="message-{answer.id}"' in html(page)
     assert bell(page) == ("Notifications", None)
 
@@ -186,30 +186,30 @@ def test_a_thread_event_is_listed_with_its_text_and_leads_to_the_message(web, sc
 
 
 def test_marking_one_read_follows_its_link_and_counts_it_read(web, scene):
-    notification = tell(scene.author, "Réponse", "/threads/7#message-21")
-    other = tell(scene.author, "Autre", "/threads/8", minutes=1)
+    notification = tell(scene.author, "Réponse", "/fils/7#message-21")
+    other = tell(scene.author, "Autre", "/fils/8", minutes=1)
     web.sign_in(scene.author)
 
-    response = web.post(f"/notifications/{notification.id}/read")
+    response = web.post(f"/notifications/{notification.id}/lue")
 
     assert response.status_code == 303
-    assert response.headers["Location"] == "/threads/7#message-21"
+    assert response.headers["Location"] == "/fils/7#message-21"
     db.session.rollback()
     assert db.session.get(Notification, notification.id).read_at is not None
     assert db.session.get(Notification, other.id).read_at is None
     assert bell(web.get("/notifications")) == ("Notifications, 1 non lue", "1")
     # Once read, it is a plain link.
-    assert listed(web.get("/notifications"))[1] == (False, "Réponse", "/threads/7#message-21")
+    assert listed(web.get("/notifications"))[1] == (False, "Réponse", "/fils/7#message-21")
 
 
 def test_marking_one_read_again_keeps_when_it_was_first_read(web, scene):
     notification = tell(scene.author, "Réponse")
     web.sign_in(scene.author)
-    web.post(f"/notifications/{notification.id}/read")
+    web.post(f"/notifications/{notification.id}/lue")
     db.session.rollback()
     first_read = db.session.get(Notification, notification.id).read_at
 
-    again = web.post(f"/notifications/{notification.id}/read")
+    again = web.post(f"/notifications/{notification.id}/lue")
 
     assert again.status_code == 303
     db.session.rollback()
@@ -217,13 +217,13 @@ def test_marking_one_read_again_keeps_when_it_was_first_read(web, scene):
 
 
 def test_marking_one_read_with_htmx_asks_htmx_to_go_there(web, scene):
-    notification = tell(scene.author, "Réponse", "/threads/7#message-21")
+    notification = tell(scene.author, "Réponse", "/fils/7#message-21")
     web.sign_in(scene.author)
 
-    response = web.htmx_post(f"/notifications/{notification.id}/read")
+    response = web.htmx_post(f"/notifications/{notification.id}/lue")
 
     assert response.status_code == 204
-    assert response.headers["HX-Redirect"] == "/threads/7#message-21"
+    assert response.headers["HX-Redirect"] == "/fils/7#message-21"
     assert unread_of(scene.author) == 0
 
 
@@ -233,7 +233,7 @@ def test_marking_all_read_marks_ones_own_only(web, scene):
     tell(scene.other_user, "Pour quelqu'un d'autre")
     web.sign_in(scene.author)
 
-    response = web.post("/notifications/read-all")
+    response = web.post("/notifications/tout-lu")
 
     assert response.status_code == 303
     assert response.headers["Location"] == "/notifications"
@@ -251,7 +251,7 @@ def test_marking_all_read_with_htmx_updates_the_list_and_the_bell_in_place(web, 
         tell(scene.author, f"N° {minute}", minutes=minute)
     web.sign_in(scene.author)
 
-    response = web.htmx_post("/notifications/read-all")
+    response = web.htmx_post("/notifications/tout-lu")
 
     assert response.status_code == 200
     body = html(response)
@@ -273,11 +273,11 @@ def test_marking_all_read_with_htmx_updates_the_list_and_the_bell_in_place(web, 
 
 
 def test_someone_elses_notification_does_not_exist_for_you(web, scene):
-    theirs = tell(scene.other_user, "Pour quelqu'un d'autre", "/threads/9")
+    theirs = tell(scene.other_user, "Pour quelqu'un d'autre", "/fils/9")
     web.sign_in(scene.author)
 
-    response = web.post(f"/notifications/{theirs.id}/read")
-    missing = web.post(f"/notifications/{theirs.id + 1000}/read")
+    response = web.post(f"/notifications/{theirs.id}/lue")
+    missing = web.post(f"/notifications/{theirs.id + 1000}/lue")
 
     assert response.status_code == 404
     assert missing.status_code == 404
@@ -290,7 +290,7 @@ def test_someone_elses_notification_does_not_exist_for_you(web, scene):
 
 @pytest.mark.parametrize(
     ("method", "url"),
-    [("get", "/notifications"), ("post", "/notifications/1/read"), ("post", "/notifications/read-all")],
+    [("get", "/notifications"), ("post", "/notifications/1/lue"), ("post", "/notifications/tout-lu")],
 )
 def test_the_notifications_need_to_be_signed_in(web, scene, method, url):
     notification = tell(scene.author, "Réponse")
@@ -310,13 +310,13 @@ def test_a_thread_page_runs_as_many_queries_whatever_the_number_of_notifications
     services.post_message(thread, scene.member, "Notre réponse.")
     db.session.commit()
     web.sign_in(scene.author)
-    small, response = web.count_queries(f"/threads/{thread.id}")
+    small, response = web.count_queries(f"/fils/{thread.id}")
     assert bell(response) == ("Notifications, 1 non lue", "1")
 
     for number in range(60):
         tell(scene.author, f"N° {number}", minutes=number, read=number % 3 == 0)
         tell(scene.other_user, f"N° {number}", minutes=number)
-    large, response = web.count_queries(f"/threads/{thread.id}")
+    large, response = web.count_queries(f"/fils/{thread.id}")
 
     assert bell(response) == ("Notifications, 41 non lues", "41")
     assert large <= small

@@ -48,7 +48,7 @@ def test_a_new_thread_tells_the_coordinators_of_its_organisation_and_nobody_else
     assert told(scene, thread.id) == {"coordinator": [CREATED]}
     notification = only(thread.id, CREATED)
     assert notification.text == "Nouveau fil « Source des zones inondables » (question), ouvert par Alice Autrice"
-    assert notification.link == f"/threads/{thread.id}"
+    assert notification.link == f"/fils/{thread.id}"
     assert notification.event_id == events_of(thread.id)[0].id
     assert notification.read_at is None
     assert notification.emailed_at is None  # e-mail comes later
@@ -184,7 +184,7 @@ def test_routing_tells_the_service_and_the_author(scene):
     assert told(scene, thread.id, "routed") == {"author": ["routed"], "member": ["routed"], "coordinator": ["routed"]}
     notification = only(thread.id, "routed")
     assert notification.text == "Céline Curatrice a adressé « Haies bocagères » à DDT du Loiret"
-    assert notification.link == f"/threads/{thread.id}"
+    assert notification.link == f"/fils/{thread.id}"
     assert notification.event_id == events_of(thread.id)[-1].id
 
 
@@ -206,7 +206,7 @@ def test_an_answer_tells_the_author_and_the_followers_once(scene):
     }
     notification = only(thread.id, "message")
     assert notification.text == "Mathilde Membre, pour DDT du Loiret, a répondu sur « Source des données »"
-    assert notification.link == f"/threads/{thread.id}#message-{answer.id}"
+    assert notification.link == f"/fils/{thread.id}#message-{answer.id}"
     assert notification.event_id == next(e.id for e in events_of(thread.id) if e.type == "message")
 
 
@@ -245,7 +245,7 @@ def test_an_internal_note_is_told_only_to_the_service_and_the_curators_who_follo
     assert told(scene, thread.id, "internal_note") == {"coordinator": ["internal_note"], "curator": ["internal_note"]}
     notification = only(thread.id, "internal_note")
     assert notification.text == "Mathilde Membre a écrit une note interne sur « Source des données »"
-    assert notification.link == f"/threads/{thread.id}#message-{note.id}"
+    assert notification.link == f"/fils/{thread.id}#message-{note.id}"
 
 
 # Status changes, details, transfers, extensions, assignments ----------------------------------------------------
@@ -267,7 +267,7 @@ def test_a_refusal_tells_once_with_its_motive(scene):
     }
     notification = only(thread.id, "status_changed")
     assert notification.text == "Mathilde Membre a passé « Source des données » au statut « Refusé »"
-    assert notification.link == f"/threads/{thread.id}#message-{last_message(thread).id}"
+    assert notification.link == f"/fils/{thread.id}#message-{last_message(thread).id}"
     assert last_message(thread).body == "Donnée non détenue."
 
 
@@ -286,9 +286,9 @@ def test_asking_for_details_tells_the_author_then_a_second_question_is_a_message
     }
     asked, again = [n for n in notifications_of_thread(thread.id) if n.recipient_id == scene.author.id]
     assert asked.text == "Mathilde Membre demande des précisions sur « Demande trop large »"
-    assert asked.link == f"/threads/{thread.id}#message-{first.id}"
+    assert asked.link == f"/fils/{thread.id}#message-{first.id}"
     assert again.text == "Mathilde Membre, pour DDT du Loiret, a répondu sur « Demande trop large »"
-    assert again.link == f"/threads/{thread.id}#message-{second.id}"
+    assert again.link == f"/fils/{thread.id}#message-{second.id}"
 
 
 def test_withdrawing_and_reopening_tell_the_others_not_the_author(scene):
@@ -327,7 +327,7 @@ def test_a_transfer_tells_the_author_the_followers_and_the_receiving_service(sce
     assert told(scene, thread.id, "message") == {}  # the word on the transfer goes with the transfer
     notification = only(thread.id, "transferred")
     assert notification.text == "Mathilde Membre a transféré « Source des données » à DDT de la Nièvre"
-    assert notification.link == f"/threads/{thread.id}#message-{last_message(thread).id}"
+    assert notification.link == f"/fils/{thread.id}#message-{last_message(thread).id}"
 
 
 def test_an_extension_tells_the_author_the_new_date(scene, monkeypatch):
@@ -344,7 +344,7 @@ def test_an_extension_tells_the_author_the_new_date(scene, monkeypatch):
     assert notification.text == (
         "Mathilde Membre a prolongé jusqu'au 31 mars 2026 le délai de réponse de « Demande volumineuse »"
     )
-    assert notification.link == f"/threads/{thread.id}#message-{last_message(thread).id}"
+    assert notification.link == f"/fils/{thread.id}#message-{last_message(thread).id}"
     assert notification.created_at == datetime(2026, 2, 20, 12, 0, tzinfo=UTC)
 
 
@@ -484,7 +484,7 @@ def test_a_change_and_its_notifications_are_written_together_or_not_at_all(web, 
 
     monkeypatch.setattr(recipients, "notify_event", notify_then_fail)
     with pytest.raises(RuntimeError):
-        web.post(f"/threads/{thread.id}/messages", data={"body": "Notre réponse."})
+        web.post(f"/fils/{thread.id}/messages", data={"body": "Notre réponse."})
 
     assert seen_in_the_transaction == [1]  # the author's notification was written, in the request's transaction
     assert count(Notification, Notification.kind == "message") == 0
@@ -492,7 +492,7 @@ def test_a_change_and_its_notifications_are_written_together_or_not_at_all(web, 
     assert fresh(thread.id).status == ThreadStatus.NEW
 
     monkeypatch.setattr(recipients, "notify_event", real_notify_event)
-    response = web.post(f"/threads/{thread.id}/messages", data={"body": "Notre réponse."})
+    response = web.post(f"/fils/{thread.id}/messages", data={"body": "Notre réponse."})
 
     assert response.status_code == 303
     assert fresh(thread.id).messages_count == 2

@@ -32,7 +32,7 @@ def choices_of(user) -> dict[str, str]:
 @pytest.fixture
 def mailed(db, runner, scene, smtp_server):
     """The author's mail about an answer, as received."""
-    notify([scene.author], NotificationKind.MESSAGE, "Mathilde a répondu sur « A »", "/threads/3", at=NOW)
+    notify([scene.author], NotificationKind.MESSAGE, "Mathilde a répondu sur « A »", "/fils/3", at=NOW)
     db.session.commit()
     result = runner.invoke(args=["notifications", "send", "--now", NOW.isoformat()])
     assert result.exit_code == 0, result.output
@@ -76,7 +76,7 @@ def test_a_mail_program_one_click_post_works_without_csrf_token(app, web, scene,
     web.sign_in(scene.author)
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
     # CSRF is on: another form posted without its token is refused…
-    assert web.post("/notifications/read-all").status_code == 400
+    assert web.post("/notifications/tout-lu").status_code == 400
 
     # …but the one-click post of a mail program goes through (RFC 8058).
     response = web.post(

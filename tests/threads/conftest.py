@@ -263,7 +263,7 @@ def results_section(response) -> str:
 
 def listed_ids(response) -> list[int]:
     """The ids of the threads listed in the results of /threads, in order."""
-    links = re.findall(r'<h3 class="fr-h6 fr-mb-1v"><a href="/threads/(\d+)"', results_section(response))
+    links = re.findall(r'<h3 class="fr-h6 fr-mb-1v"><a href="/fils/(\d+)"', results_section(response))
     return [int(i) for i in links]
 
 

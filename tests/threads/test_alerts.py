@@ -100,7 +100,7 @@ def test_reminders_go_7_days_then_1_day_before_the_deadline_once_each(scene):
     notification = db.session.scalars(
         sa.select(Notification).where(Notification.kind == "deadline_reminder").order_by(Notification.id)
     ).first()
-    assert notification.link == f"/threads/{thread.id}"
+    assert notification.link == f"/fils/{thread.id}"
     assert notification.created_at == DUE - timedelta(days=6, hours=23)
     # A reminder changes nothing in the thread: no event in its timeline.
     assert [event.type for event in events_of(thread.id)] == ["created", "message", "status_changed"]
@@ -239,7 +239,7 @@ def test_an_overdue_thread_is_escalated_to_the_coordinators_then_to_the_curators
         sa.select(Notification).where(Notification.kind == "escalation").order_by(Notification.id)
     ).first()
     assert notification.event_id == escalations[0].id
-    assert notification.link == f"/threads/{thread.id}"
+    assert notification.link == f"/fils/{thread.id}"
     assert fresh(thread.id).last_activity_at == RECEIVED + timedelta(days=1)  # not activity of the thread
 
 
@@ -389,9 +389,9 @@ def test_the_timeline_shows_an_escalation_to_the_service_not_to_the_requester(we
     check(datetime(2026, 12, 30, 9, 0, tzinfo=UTC))
 
     web.sign_in(scene.member)
-    member_page = web.get(f"/threads/{thread.id}").get_data(as_text=True)
+    member_page = web.get(f"/fils/{thread.id}").get_data(as_text=True)
     web.sign_in(scene.author)
-    author_page = web.get(f"/threads/{thread.id}").get_data(as_text=True)
+    author_page = web.get(f"/fils/{thread.id}").get_data(as_text=True)
 
     shown = "Relance aux coordinateurs du service : aucune action du service depuis 10 jours ouvrés"
     assert shown in " ".join(member_page.split())

@@ -124,27 +124,27 @@ def _period(scene, secrets) -> str:
 
 
 SURFACES = {
-    "liste des fils": Surface(lambda s, x: "/threads", count=r"\b(\d+) fils?\b", counted=lambda s, x: sa.true()),
+    "liste des fils": Surface(lambda s, x: "/fils", count=r"\b(\d+) fils?\b", counted=lambda s, x: sa.true()),
     "liste d'un service": Surface(
-        lambda s, x: f"/threads?producteur={s.producer.slug}", count=r"\b(\d+) fils?\b", counted=_of_producer
+        lambda s, x: f"/fils?producteur={s.producer.slug}", count=r"\b(\d+) fils?\b", counted=_of_producer
     ),
     "recherche d'un titre": Surface(
-        lambda s, x: "/threads?q=captages", shows_public_thread=False, query="captages", finds=lambda x: x.restricted
+        lambda s, x: "/fils?q=captages", shows_public_thread=False, query="captages", finds=lambda x: x.restricted
     ),
     "recherche d'un message": Surface(
-        lambda s, x: "/threads?q=ornithorynque",
+        lambda s, x: "/fils?q=ornithorynque",
         shows_public_thread=False,
         query="ornithorynque",
         finds=lambda x: x.other_restricted,
     ),
     "recherche d'une note interne": Surface(
-        lambda s, x: f"/threads?q={NOTE_WORD}", shows_public_thread=False, query=NOTE_WORD, finds=lambda x: None
+        lambda s, x: f"/fils?q={NOTE_WORD}", shows_public_thread=False, query=NOTE_WORD, finds=lambda x: None
     ),
     "fils semblables": Surface(
-        lambda s, x: "/threads/similar?title=captages+prioritaires+sensibles+inondables+millésime"
+        lambda s, x: "/fils/similaires?title=captages+prioritaires+sensibles+inondables+millésime"
     ),
     "page du jeu de données": Surface(
-        lambda s, x: f"/datasets/{s.dataset.catalogue_id}",
+        lambda s, x: f"/jeux-de-donnees/{s.dataset.catalogue_id}",
         count=r"Fils de discussion sur ce jeu de données \((\d+)\)",
         counted=_of_dataset,
     ),
@@ -153,23 +153,23 @@ SURFACES = {
         count=r"Fils adressés à ce service \((\d+)\)",
         counted=_of_producer,
     ),
-    "page du fil public": Surface(lambda s, x: f"/threads/{x.public.id}"),
-    "page du fil restreint": Surface(lambda s, x: f"/threads/{x.restricted.id}", shows_public_thread=False),
-    "boîte de réception": Surface(lambda s, x: "/inbox?onglet=ouverts", shows_public_thread=False),
+    "page du fil public": Surface(lambda s, x: f"/fils/{x.public.id}"),
+    "page du fil restreint": Surface(lambda s, x: f"/fils/{x.restricted.id}", shows_public_thread=False),
+    "boîte de réception": Surface(lambda s, x: "/boite-de-reception?onglet=ouverts", shows_public_thread=False),
     "notifications": Surface(lambda s, x: "/notifications", shows_public_thread=False),
     "accueil": Surface(lambda s, x: "/", shows_public_thread=False),
-    "flux des fils": Surface(lambda s, x: "/threads/feed.atom"),
-    "flux d'un fil": Surface(lambda s, x: f"/threads/{x.public.id}/feed.atom"),
-    "flux du jeu de données": Surface(lambda s, x: f"/datasets/{s.dataset.catalogue_id}/feed.atom"),
-    "flux du service": Surface(lambda s, x: f"/organisations/{s.producer.slug}/feed.atom"),
+    "flux des fils": Surface(lambda s, x: "/fils/flux.atom"),
+    "flux d'un fil": Surface(lambda s, x: f"/fils/{x.public.id}/flux.atom"),
+    "flux du jeu de données": Surface(lambda s, x: f"/jeux-de-donnees/{s.dataset.catalogue_id}/flux.atom"),
+    "flux du service": Surface(lambda s, x: f"/organisations/{s.producer.slug}/flux.atom"),
     "tableau de bord": Surface(lambda s, x: f"/capitalisation?{_period(s, x)}", shows_public_thread=False),
     "tableau de bord, demandes restreintes comprises": Surface(
         lambda s, x: f"/capitalisation?{_period(s, x)}&restreints=1", shows_public_thread=False
     ),
-    "rapport publié": Surface(lambda s, x: f"/reports/{x.report_slug}", shows_public_thread=False),
-    "rapport publié (Markdown)": Surface(lambda s, x: f"/reports/{x.report_slug}.md", shows_public_thread=False),
-    "rapport publié (JSON)": Surface(lambda s, x: f"/reports/{x.report_slug}.json", shows_public_thread=False),
-    "rapport publié (CSV)": Surface(lambda s, x: f"/reports/{x.report_slug}.csv.zip", shows_public_thread=False),
+    "rapport publié": Surface(lambda s, x: f"/rapports/{x.report_slug}", shows_public_thread=False),
+    "rapport publié (Markdown)": Surface(lambda s, x: f"/rapports/{x.report_slug}.md", shows_public_thread=False),
+    "rapport publié (JSON)": Surface(lambda s, x: f"/rapports/{x.report_slug}.json", shows_public_thread=False),
+    "rapport publié (CSV)": Surface(lambda s, x: f"/rapports/{x.report_slug}.csv.zip", shows_public_thread=False),
 }
 
 

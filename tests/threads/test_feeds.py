@@ -83,7 +83,7 @@ def entries(root: ET.Element) -> list[dict]:
 
 
 def thread_url(thread: Thread) -> str:
-    return f"{BASE}/threads/{thread.id}"
+    return f"{BASE}/fils/{thread.id}"
 
 
 class AlternateLinks(HTMLParser):
@@ -131,10 +131,10 @@ def story(scene):
 
 
 def test_a_thread_feed_tells_its_public_messages_and_events_newest_first(web, scene, story):
-    root = parse_feed(web.get(f"/threads/{story.id}/feed.atom"))
+    root = parse_feed(web.get(f"/fils/{story.id}/flux.atom"))
 
     assert root.findtext(f"{ATOM}title") == f"Fil n° {story.id} : Zones inondables au format GeoPackage"
-    assert root.findtext(f"{ATOM}id") == f"{BASE}/threads/{story.id}/feed.atom"
+    assert root.findtext(f"{ATOM}id") == f"{BASE}/fils/{story.id}/flux.atom"
     assert root.find(f"{ATOM}link[@rel='alternate']").get("href") == thread_url(story)
     found = entries(root)
     assert [e["title"] for e in found] == [
@@ -161,14 +161,14 @@ def test_a_thread_feed_tells_its_public_messages_and_events_newest_first(web, sc
     message_ids = [m for m in db.session.scalars(sa.select(Message.id).where(Message.thread_id == story.id))]
     assert found[5]["id"] == found[5]["link"] == f"{thread_url(story)}#message-{sorted(message_ids)[1]}"
     assert len({e["id"] for e in found}) == len(found)
-    assert web.get(f"/threads/{story.id}/feed.atom").data == web.get(f"/threads/{story.id}/feed.atom").data
+    assert web.get(f"/fils/{story.id}/flux.atom").data == web.get(f"/fils/{story.id}/flux.atom").data
 
 
 @pytest.mark.parametrize("actor", ["anonymous", "author", "member", "curator"])
 def test_a_thread_feed_never_shows_internal_notes_nor_hidden_messages(web, scene, story, actor):
     web.sign_in(scene.actor(actor))
 
-    response = web.get(f"/threads/{story.id}/feed.atom")
+    response = web.get(f"/fils/{story.id}/flux.atom")
 
     parse_feed(response)
     body = response.get_data(as_text=True)
@@ -182,13 +182,13 @@ def test_a_restricted_thread_has_no_feed_whoever_asks(web, scene, actor):
     restricted = data_request(scene, title=RESTRICTED_TITLE, restricted=True)
     web.sign_in(scene.actor(actor))
 
-    assert web.get(f"/threads/{restricted.id}/feed.atom").status_code == 404
+    assert web.get(f"/fils/{restricted.id}/flux.atom").status_code == 404
 
 
 def test_an_unknown_thread_has_no_feed(web, scene):
     thread = question(scene)
 
-    assert web.get(f"/threads/{thread.id + 1000}/feed.atom").status_code == 404
+    assert web.get(f"/fils/{thread.id + 1000}/flux.atom").status_code == 404
 
 
 def test_a_thread_feed_holds_the_50_latest_entries(web, scene):
@@ -197,7 +197,7 @@ def test_a_thread_feed_holds_the_50_latest_entries(web, scene):
         services.post_message(thread, scene.other_user, f"Remarque numéro {number}.", posted_at=at(number / 60))
     db.session.commit()
 
-    found = entries(parse_feed(web.get(f"/threads/{thread.id}/feed.atom")))
+    found = entries(parse_feed(web.get(f"/fils/{thread.id}/flux.atom")))
 
     assert len(found) == 50
     assert found[0]["content"] == "<p>Remarque numéro 55.</p>"
@@ -223,10 +223,12 @@ def threads(scene):
 
 
 def test_a_dataset_feed_lists_its_public_threads_by_latest_activity(web, scene, threads):
-    root = parse_feed(web.get(f"/datasets/{scene.dataset.catalogue_id}/feed.atom"))
+    root = parse_feed(web.get(f"/jeux-de-donnees/{scene.dataset.catalogue_id}/flux.atom"))
 
     assert root.findtext(f"{ATOM}title") == "Fils de discussion sur « Zones inondables du Loiret »"
-    assert root.find(f"{ATOM}link[@rel='alternate']").get("href") == (f"{BASE}/datasets/{scene.dataset.catalogue_id}")
+    assert root.find(f"{ATOM}link[@rel='alternate']").get("href") == (
+        f"{BASE}/jeux-de-donnees/{scene.dataset.catalogue_id}"
+    )
     found = entries(root)
     assert [e["id"] for e in found] == [thread_url(threads["asked"]), thread_url(threads["requested"])]
     assert [e["link"] for e in found] == [thread_url(threads["asked"]), thread_url(threads["requested"])]
@@ -240,51 +242,51 @@ def test_a_dataset_feed_lists_its_public_threads_by_latest_activity(web, scene, 
     assert "<p>Quelle est la <strong>source</strong> ?</p>" in found[0]["content"]  # the opening message
     assert found[1]["categories"] == ["data_request", "new"]
     # By its slug too.
-    by_slug = entries(parse_feed(web.get(f"/datasets/{scene.dataset.slug}/feed.atom")))
+    by_slug = entries(parse_feed(web.get(f"/jeux-de-donnees/{scene.dataset.slug}/flux.atom")))
     assert [e["id"] for e in by_slug] == [e["id"] for e in found]
 
 
 def test_an_unknown_dataset_or_organisation_has_no_feed(web, scene):
-    assert web.get("/datasets/abcdefabcdefabcdefabcdef/feed.atom").status_code == 404
-    assert web.get("/datasets/jeu-qui-n-existe-pas/feed.atom").status_code == 404
-    assert web.get("/organisations/service-inconnu/feed.atom").status_code == 404
+    assert web.get("/jeux-de-donnees/abcdefabcdefabcdefabcdef/flux.atom").status_code == 404
+    assert web.get("/jeux-de-donnees/jeu-qui-n-existe-pas/flux.atom").status_code == 404
+    assert web.get("/organisations/service-inconnu/flux.atom").status_code == 404
 
 
 def test_an_organisation_feed_lists_the_public_threads_addressed_to_it(web, scene, threads):
-    found = entries(parse_feed(web.get(f"/organisations/{scene.producer.slug}/feed.atom")))
+    found = entries(parse_feed(web.get(f"/organisations/{scene.producer.slug}/flux.atom")))
     assert [e["id"] for e in found] == [thread_url(threads["asked"]), thread_url(threads["requested"])]
 
-    other = parse_feed(web.get(f"/organisations/{scene.other_producer.slug}/feed.atom"))
+    other = parse_feed(web.get(f"/organisations/{scene.other_producer.slug}/flux.atom"))
     assert other.findtext(f"{ATOM}title") == "Fils adressés à DDT de la Nièvre"
     assert [e["id"] for e in entries(other)] == [thread_url(threads["elsewhere"])]
 
 
 def test_the_feed_of_a_filter_uses_the_filters_of_the_list(web, scene, threads):
-    everything = entries(parse_feed(web.get("/threads/feed.atom")))
+    everything = entries(parse_feed(web.get("/fils/flux.atom")))
     assert [e["id"] for e in everything] == [
         thread_url(threads["elsewhere"]),
         thread_url(threads["asked"]),
         thread_url(threads["requested"]),
     ]
 
-    root = parse_feed(web.get("/threads/feed.atom?type=data_request"))
+    root = parse_feed(web.get("/fils/flux.atom?type=data_request"))
     assert [e["id"] for e in entries(root)] == [thread_url(threads["requested"])]
     assert root.findtext(f"{ATOM}title") == "Fils de discussion : Demande de données"
-    assert root.find(f"{ATOM}link[@rel='alternate']").get("href") == f"{BASE}/threads?type=data_request"
+    assert root.find(f"{ATOM}link[@rel='alternate']").get("href") == f"{BASE}/fils?type=data_request"
 
-    by_producer = entries(parse_feed(web.get(f"/threads/feed.atom?producteur={scene.other_producer.slug}")))
+    by_producer = entries(parse_feed(web.get(f"/fils/flux.atom?producteur={scene.other_producer.slug}")))
     assert [e["id"] for e in by_producer] == [thread_url(threads["elsewhere"])]
-    acknowledged = entries(parse_feed(web.get("/threads/feed.atom?statut=acknowledged")))
+    acknowledged = entries(parse_feed(web.get("/fils/flux.atom?statut=acknowledged")))
     assert [e["id"] for e in acknowledged] == [thread_url(threads["asked"])]
     # The list's sort does not apply: a feed is always latest activity first.
-    by_date = entries(parse_feed(web.get("/threads/feed.atom?tri=recent")))
+    by_date = entries(parse_feed(web.get("/fils/flux.atom?tri=recent")))
     assert [e["id"] for e in by_date] == [e["id"] for e in everything]
 
 
 def test_personal_filters_are_ignored_in_a_feed(web, scene, threads):
     web.sign_in(scene.other_user)  # who wrote none of the threads and is assigned none
 
-    found = entries(parse_feed(web.get("/threads/feed.atom?mes-fils=1&assignes=1&type=question")))
+    found = entries(parse_feed(web.get("/fils/flux.atom?mes-fils=1&assignes=1&type=question")))
 
     assert [e["id"] for e in found] == [thread_url(threads["elsewhere"]), thread_url(threads["asked"])]
 
@@ -294,10 +296,10 @@ def test_restricted_threads_and_internal_notes_never_appear_in_list_feeds(web, s
     web.sign_in(scene.actor(actor))
 
     for url in [
-        f"/datasets/{scene.dataset.catalogue_id}/feed.atom",
-        f"/organisations/{scene.producer.slug}/feed.atom",
-        "/threads/feed.atom",
-        "/threads/feed.atom?type=data_request&mes-fils=1",
+        f"/jeux-de-donnees/{scene.dataset.catalogue_id}/flux.atom",
+        f"/organisations/{scene.producer.slug}/flux.atom",
+        "/fils/flux.atom",
+        "/fils/flux.atom?type=data_request&mes-fils=1",
     ]:
         response = web.get(url)
         root = parse_feed(response)
@@ -312,7 +314,7 @@ def test_a_hidden_opening_message_is_left_out_of_list_feeds(web, scene):
     db.session.scalars(sa.select(Message).where(Message.thread_id == thread.id)).one().hidden_at = at(1)
     db.session.commit()
 
-    response = web.get(f"/datasets/{scene.dataset.catalogue_id}/feed.atom")
+    response = web.get(f"/jeux-de-donnees/{scene.dataset.catalogue_id}/flux.atom")
 
     assert [e["title"] for e in entries(parse_feed(response))] == ["Question modérée"]
     assert "modération" not in response.get_data(as_text=True)
@@ -332,27 +334,27 @@ def test_feeds_stay_well_formed_whatever_the_titles_hold(web, scene):
         dataset=scene.dataset,
     )
 
-    root = parse_feed(web.get(f"/threads/{thread.id}/feed.atom"))
+    root = parse_feed(web.get(f"/fils/{thread.id}/flux.atom"))
     assert root.findtext(f"{ATOM}title") == f"Fil n° {thread.id} : {ODD_TITLE}"
     assert "onclick" not in entries(root)[0]["content"]  # the sanitised HTML of the message
-    for url in [f"/datasets/{scene.dataset.catalogue_id}/feed.atom", "/threads/feed.atom?q=assainissement"]:
+    for url in [f"/jeux-de-donnees/{scene.dataset.catalogue_id}/flux.atom", "/fils/flux.atom?q=assainissement"]:
         assert [e["title"] for e in entries(parse_feed(web.get(url)))] == [ODD_TITLE], url
-    odd_query = parse_feed(web.get("/threads/feed.atom", query_string={"q": '<&">', "type": "question"}))
+    odd_query = parse_feed(web.get("/fils/flux.atom", query_string={"q": '<&">', "type": "question"}))
     assert odd_query.findtext(f"{ATOM}title") == 'Fils de discussion : Question, « <&"> »'
 
     # Characters XML cannot hold at all (a title imported from elsewhere) are left out.
     db.session.execute(sa.update(Thread).where(Thread.id == thread.id).values(title="Titre\x0b avec\x01 contrôle"))
     db.session.commit()
-    root = parse_feed(web.get(f"/threads/{thread.id}/feed.atom"))
+    root = parse_feed(web.get(f"/fils/{thread.id}/flux.atom"))
     assert root.findtext(f"{ATOM}title") == f"Fil n° {thread.id} : Titre avec contrôle"
-    assert entries(parse_feed(web.get("/threads/feed.atom")))[0]["title"] == "Titre avec contrôle"
+    assert entries(parse_feed(web.get("/fils/flux.atom")))[0]["title"] == "Titre avec contrôle"
 
 
 def test_the_pages_escape_the_feed_link_titles(web, scene):
     thread = post_thread(scene.author, ThreadKind.QUESTION, title=ODD_TITLE, dataset=scene.dataset)
 
-    assert alternate_links(web.get(f"/threads/{thread.id}")) == [
-        (f"Fil n° {thread.id} : {ODD_TITLE} (flux Atom)", f"/threads/{thread.id}/feed.atom")
+    assert alternate_links(web.get(f"/fils/{thread.id}")) == [
+        (f"Fil n° {thread.id} : {ODD_TITLE} (flux Atom)", f"/fils/{thread.id}/flux.atom")
     ]
 
 
@@ -361,18 +363,18 @@ def test_the_pages_escape_the_feed_link_titles(web, scene):
 
 def test_a_list_feed_runs_the_same_number_of_queries_whatever_its_length(web, scene):
     question(scene, title="Premier fil", created_at=at(0))
-    few, _ = web.count_queries(f"/datasets/{scene.dataset.catalogue_id}/feed.atom")
+    few, _ = web.count_queries(f"/jeux-de-donnees/{scene.dataset.catalogue_id}/flux.atom")
     for number in range(4):
         author = factories.create_user(name=f"Usager {number}")
         organisation = factories.create_organisation(name=f"DDT numéro {number}")
         post_thread(
             author, ThreadKind.QUESTION, title=f"Fil {number}", dataset=scene.dataset, organisation=organisation
         )
-    many, response = web.count_queries(f"/datasets/{scene.dataset.catalogue_id}/feed.atom")
+    many, response = web.count_queries(f"/jeux-de-donnees/{scene.dataset.catalogue_id}/flux.atom")
 
     assert len(entries(parse_feed(response))) == 5
     assert many == few
-    thread_feed, _ = web.count_queries(f"/threads/{fresh_first_thread_id()}/feed.atom")
+    thread_feed, _ = web.count_queries(f"/fils/{fresh_first_thread_id()}/flux.atom")
     assert thread_feed <= 4
 
 
@@ -383,7 +385,7 @@ def fresh_first_thread_id() -> int:
 
 def test_a_feed_answers_304_to_a_reader_that_already_has_it(web, scene):
     thread = question(scene, created_at=at(0))
-    url = f"/threads/{thread.id}/feed.atom"
+    url = f"/fils/{thread.id}/flux.atom"
     first = web.get(url)
     assert first.headers["ETag"]
     assert first.headers["Last-Modified"] == at(0).strftime("%a, %d %b %Y %H:%M:%S GMT")
@@ -400,27 +402,27 @@ def test_a_feed_answers_304_to_a_reader_that_already_has_it(web, scene):
 
 
 def test_the_pages_announce_their_feeds(web, scene, threads):
-    thread_page = web.get(f"/threads/{threads['asked'].id}")
+    thread_page = web.get(f"/fils/{threads['asked'].id}")
     assert alternate_links(thread_page) == [
         (
             f"Fil n° {threads['asked'].id} : Source des zones inondables (flux Atom)",
-            f"/threads/{threads['asked'].id}/feed.atom",
+            f"/fils/{threads['asked'].id}/flux.atom",
         )
     ]
     assert "S'abonner au flux Atom" in thread_page.get_data(as_text=True)
 
-    dataset_page = web.get(f"/datasets/{scene.dataset.catalogue_id}")
+    dataset_page = web.get(f"/jeux-de-donnees/{scene.dataset.catalogue_id}")
     assert alternate_links(dataset_page) == [
         (
             "Fils de discussion sur « Zones inondables du Loiret » (flux Atom)",
-            f"/datasets/{scene.dataset.catalogue_id}/feed.atom",
+            f"/jeux-de-donnees/{scene.dataset.catalogue_id}/flux.atom",
         )
     ]
     assert "S'abonner au flux Atom" in dataset_page.get_data(as_text=True)
 
     organisation_page = web.get(f"/organisations/{scene.producer.slug}")
     assert alternate_links(organisation_page) == [
-        ("Fils adressés à DDT du Loiret (flux Atom)", f"/organisations/{scene.producer.slug}/feed.atom")
+        ("Fils adressés à DDT du Loiret (flux Atom)", f"/organisations/{scene.producer.slug}/flux.atom")
     ]
     assert "S'abonner au flux Atom" in organisation_page.get_data(as_text=True)
 
@@ -428,25 +430,25 @@ def test_the_pages_announce_their_feeds(web, scene, threads):
 def test_the_list_announces_the_feed_of_its_filters(web, scene, threads):
     web.sign_in(scene.author)
 
-    page = web.get("/threads?type=data_request&mes-fils=1&tri=votes&page=1&etat=ouverts&q=")
+    page = web.get("/fils?type=data_request&mes-fils=1&tri=votes&page=1&etat=ouverts&q=")
 
     assert alternate_links(page) == [
-        ("Fils de discussion de cette recherche (flux Atom)", "/threads/feed.atom?etat=ouverts&type=data_request")
+        ("Fils de discussion de cette recherche (flux Atom)", "/fils/flux.atom?etat=ouverts&type=data_request")
     ]
-    assert 'href="/threads/feed.atom?etat=ouverts&amp;type=data_request">S\'abonner au flux Atom' in page.get_data(
+    assert 'href="/fils/flux.atom?etat=ouverts&amp;type=data_request">S\'abonner au flux Atom' in page.get_data(
         as_text=True
     )
     # The live search's fragment carries the link too.
-    fragment = web.htmx_get("/threads?type=question")
-    assert 'href="/threads/feed.atom?type=question"' in fragment.get_data(as_text=True)
-    assert alternate_links(web.get("/threads")) == [("Tous les fils de discussion (flux Atom)", "/threads/feed.atom")]
+    fragment = web.htmx_get("/fils?type=question")
+    assert 'href="/fils/flux.atom?type=question"' in fragment.get_data(as_text=True)
+    assert alternate_links(web.get("/fils")) == [("Tous les fils de discussion (flux Atom)", "/fils/flux.atom")]
 
 
 def test_a_restricted_thread_page_announces_no_feed(web, scene):
     restricted = data_request(scene, title=RESTRICTED_TITLE, restricted=True)
     web.sign_in(scene.author)
 
-    page = web.get(f"/threads/{restricted.id}")
+    page = web.get(f"/fils/{restricted.id}")
 
     assert alternate_links(page) == []
     assert "flux Atom" not in page.get_data(as_text=True)

@@ -40,7 +40,7 @@ def follows_of(user) -> list[tuple[int | None, int | None]]:
 
 
 def test_the_pages_show_a_follow_button_to_people_signed_in_only(web, scene):
-    dataset_url = f"/datasets/{scene.dataset.catalogue_id}"
+    dataset_url = f"/jeux-de-donnees/{scene.dataset.catalogue_id}"
     organisation_url = f"/organisations/{scene.producer.slug}"
 
     assert follow_button(web.get(dataset_url), "dataset") is None
@@ -58,7 +58,7 @@ def test_a_consultancy_cannot_be_followed(web, scene):
     web.sign_in(scene.other_user)
 
     assert follow_button(web.get(f"/organisations/{consultancy.slug}"), "organisation") is None
-    assert web.post(f"/organisations/{consultancy.slug}/follow").status_code == 404
+    assert web.post(f"/organisations/{consultancy.slug}/suivi").status_code == 404
     assert follows_of(scene.other_user) == []
 
 
@@ -67,20 +67,20 @@ def test_a_consultancy_cannot_be_followed(web, scene):
 
 def test_following_a_dataset_without_javascript(web, scene):
     web.sign_in(scene.other_user)
-    url = f"/datasets/{scene.dataset.catalogue_id}/follow"
+    url = f"/jeux-de-donnees/{scene.dataset.catalogue_id}/suivi"
 
     response = web.post(url)
 
     assert response.status_code == 303
-    assert response.headers["Location"] == f"/datasets/{scene.dataset.catalogue_id}"
+    assert response.headers["Location"] == f"/jeux-de-donnees/{scene.dataset.catalogue_id}"
     assert follows_of(scene.other_user) == [(scene.dataset.id, None)]
-    page = web.get(f"/datasets/{scene.dataset.catalogue_id}")
+    page = web.get(f"/jeux-de-donnees/{scene.dataset.catalogue_id}")
     assert follow_button(page, "dataset") == ("true", "Ne plus suivre")
     assert "Vous suivez ce jeu de données : vous serez averti·e de ses nouveaux fils." in page_text(page)
 
     assert web.post(url).status_code == 303
     assert follows_of(scene.other_user) == []
-    page = web.get(f"/datasets/{scene.dataset.catalogue_id}")
+    page = web.get(f"/jeux-de-donnees/{scene.dataset.catalogue_id}")
     assert follow_button(page, "dataset") == ("false", "Suivre")
     assert "C'est noté : vous ne suivez plus ses nouveaux fils." in page_text(page)
 
@@ -88,7 +88,7 @@ def test_following_a_dataset_without_javascript(web, scene):
 def test_following_a_producer_without_javascript(web, scene):
     web.sign_in(scene.other_user)
 
-    response = web.post(f"/organisations/{scene.producer.slug}/follow")
+    response = web.post(f"/organisations/{scene.producer.slug}/suivi")
 
     assert response.status_code == 303
     assert response.headers["Location"] == f"/organisations/{scene.producer.slug}"
@@ -103,9 +103,9 @@ def test_following_a_producer_without_javascript(web, scene):
 @pytest.mark.parametrize("target", ["dataset", "organisation"])
 def test_htmx_swaps_the_button_in_place(web, scene, target):
     url = (
-        f"/datasets/{scene.dataset.catalogue_id}/follow"
+        f"/jeux-de-donnees/{scene.dataset.catalogue_id}/suivi"
         if target == "dataset"
-        else f"/organisations/{scene.producer.slug}/follow"
+        else f"/organisations/{scene.producer.slug}/suivi"
     )
     web.sign_in(scene.other_user)
 
@@ -126,7 +126,7 @@ def test_htmx_swaps_the_button_in_place(web, scene, target):
 
 
 def test_anonymous_people_are_sent_to_sign_in(web, scene):
-    response = web.post(f"/datasets/{scene.dataset.catalogue_id}/follow")
+    response = web.post(f"/jeux-de-donnees/{scene.dataset.catalogue_id}/suivi")
 
     assert response.status_code == 302
     assert "/connexion" in response.headers["Location"]
@@ -136,8 +136,8 @@ def test_anonymous_people_are_sent_to_sign_in(web, scene):
 def test_an_unknown_dataset_or_organisation_is_not_found(web, scene):
     web.sign_in(scene.other_user)
 
-    assert web.post("/datasets/000000000000000000000000/follow").status_code == 404
-    assert web.post("/organisations/nulle-part/follow").status_code == 404
+    assert web.post("/jeux-de-donnees/000000000000000000000000/suivi").status_code == 404
+    assert web.post("/organisations/nulle-part/suivi").status_code == 404
     assert count(Follow) == 0
 
 

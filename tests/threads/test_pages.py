@@ -61,19 +61,19 @@ def messages_on_page(response) -> list[tuple[str, str]]:
 
 
 def test_the_choice_of_what_to_write_shows_the_four_kinds(web, scene):
-    response = web.get("/threads/new")
+    response = web.get("/fils/nouveau")
 
     assert response.status_code == 200
     found = links(response)
     for kind, title in KIND_TITLES.items():
-        assert found[title] == f"/threads/new?kind={kind}"
+        assert found[title] == f"/fils/nouveau?type={kind}"
 
 
 def test_the_choice_carries_the_dataset_along(web, scene):
-    response = web.get(f"/threads/new?dataset={scene.dataset.catalogue_id}")
+    response = web.get(f"/fils/nouveau?jeu={scene.dataset.catalogue_id}")
 
     assert links(response)["Signaler un problème de qualité"] == (
-        f"/threads/new?kind=quality_issue&dataset={scene.dataset.catalogue_id}"
+        f"/fils/nouveau?type=quality_issue&jeu={scene.dataset.catalogue_id}"
     )
 
 
@@ -81,7 +81,7 @@ def test_the_form_is_prefilled_from_a_data_gouv_fr_address(web, scene):
     address = f"https://www.data.gouv.fr/fr/datasets/{scene.dataset.slug}/"
     web.sign_in(scene.author)
 
-    response = web.get(f"/threads/new?kind=quality_issue&dataset={address}")
+    response = web.get(f"/fils/nouveau?type=quality_issue&jeu={address}")
 
     assert response.status_code == 200
     text = page_text(response)
@@ -92,9 +92,9 @@ def test_the_form_is_prefilled_from_a_data_gouv_fr_address(web, scene):
 
 
 def test_posting_needs_to_be_signed_in(web, scene):
-    form = web.get("/threads/new?kind=question")
+    form = web.get("/fils/nouveau?type=question")
     posted = web.post(
-        "/threads/new?kind=question",
+        "/fils/nouveau?type=question",
         data={"title": "Une question", "body": "Le texte", "dataset": scene.dataset.catalogue_id},
     )
 
@@ -108,7 +108,7 @@ def test_posting_a_quality_issue_creates_it_and_redirects_to_it(web, scene):
     web.sign_in(scene.author)
 
     response = web.post(
-        "/threads/new?kind=quality_issue",
+        "/fils/nouveau?type=quality_issue",
         data={
             "dataset": scene.dataset.catalogue_id,
             "quality_category": "dead_link",
@@ -119,7 +119,7 @@ def test_posting_a_quality_issue_creates_it_and_redirects_to_it(web, scene):
 
     assert response.status_code == 303
     thread = db.session.scalars(sa.select(Thread)).one()
-    assert response.headers["Location"] == f"/threads/{thread.id}"
+    assert response.headers["Location"] == f"/fils/{thread.id}"
     assert (thread.kind, thread.title, thread.quality_category) == (
         "quality_issue",
         "Lien de téléchargement mort",
@@ -139,7 +139,7 @@ def test_posting_a_restricted_data_request(web, scene):
     web.sign_in(scene.author)
 
     response = web.post(
-        "/threads/new?kind=data_request",
+        "/fils/nouveau?type=data_request",
         data={
             "dataset": scene.dataset.catalogue_id,
             "request_want": "extract",
@@ -169,7 +169,7 @@ def test_posting_a_missing_data_report_without_a_service(web, scene):
     web.sign_in(scene.author)
 
     response = web.post(
-        "/threads/new?kind=missing_data",
+        "/fils/nouveau?type=missing_data",
         data={
             "theme": "inspire:lc",
             "territory": "D45",
@@ -184,7 +184,7 @@ def test_posting_a_missing_data_report_without_a_service(web, scene):
     assert (thread.organisation_id, thread.due_at, thread.territory_code) == (None, None, "D45")
     assert [theme.code for theme in thread.themes] == ["lc"]
     assert [d.id for d in thread.related_datasets] == [near.id]
-    assert "À désigner par l'administration des données" in page_text(web.get(f"/threads/{thread.id}"))
+    assert "À désigner par l'administration des données" in page_text(web.get(f"/fils/{thread.id}"))
 
 
 @pytest.mark.parametrize(
@@ -216,7 +216,7 @@ def test_a_form_with_errors_says_why_next_to_the_field_and_creates_nothing(web, 
     data.update(changes)
     web.sign_in(scene.author)
 
-    response = web.post(f"/threads/new?kind={kind}", data=data)
+    response = web.post(f"/fils/nouveau?type={kind}", data=data)
 
     assert response.status_code == 200
     assert field_errors(response, field) == [message]
@@ -308,16 +308,16 @@ def ids(listing: Listing, *names: str) -> list[int]:
     ],
 )
 def test_the_list_filters(web, scene, listing, query, expected):
-    response = web.get(f"/threads?{query}")
+    response = web.get(f"/fils?{query}")
 
     assert response.status_code == 200
     assert set(listed_ids(response)) == set(ids(listing, *expected))
 
 
 def test_the_list_filters_by_producer_and_dataset(web, scene, listing):
-    by_producer = web.get(f"/threads?producteur={scene.producer.slug}")
-    by_other_producer = web.get(f"/threads?producteur={scene.other_producer.slug}")
-    by_dataset = web.get(f"/threads?jeu={listing.other_dataset.catalogue_id}")
+    by_producer = web.get(f"/fils?producteur={scene.producer.slug}")
+    by_other_producer = web.get(f"/fils?producteur={scene.other_producer.slug}")
+    by_dataset = web.get(f"/fils?jeu={listing.other_dataset.catalogue_id}")
 
     assert set(listed_ids(by_producer)) == set(ids(listing, "t1", "t3", "t5"))
     assert listed_ids(by_other_producer) == ids(listing, "t2")
@@ -326,9 +326,9 @@ def test_the_list_filters_by_producer_and_dataset(web, scene, listing):
 
 def test_my_threads_and_the_threads_assigned_to_me(web, scene, listing):
     web.sign_in(scene.author)
-    mine = web.get("/threads?mes-fils=1")
+    mine = web.get("/fils?mes-fils=1")
     web.sign_in(scene.member)
-    assigned = web.get("/threads?assignes=1")
+    assigned = web.get("/fils?assignes=1")
 
     assert set(listed_ids(mine)) == set(ids(listing, "t1", "t3"))
     assert listed_ids(assigned) == ids(listing, "t5")
@@ -347,7 +347,7 @@ def test_my_threads_and_the_threads_assigned_to_me(web, scene, listing):
     ],
 )
 def test_the_list_sorts(web, scene, listing, sort, expected):
-    response = web.get(f"/threads?tri={sort}")
+    response = web.get(f"/fils?tri={sort}")
 
     assert listed_ids(response) == ids(listing, *expected)
 
@@ -355,7 +355,7 @@ def test_the_list_sorts(web, scene, listing, sort, expected):
 def test_the_list_pages(web, app, scene, listing, monkeypatch):
     monkeypatch.setitem(app.config, "FEEDBACK_PAGE_SIZE", 2)
 
-    pages = [web.get(f"/threads?tri=recent&page={number}") for number in (1, 2, 3)]
+    pages = [web.get(f"/fils?tri=recent&page={number}") for number in (1, 2, 3)]
 
     assert [listed_ids(page) for page in pages] == [
         ids(listing, "t4", "t3"),
@@ -363,17 +363,17 @@ def test_the_list_pages(web, app, scene, listing, monkeypatch):
         ids(listing, "t5"),
     ]
     assert all(re.search(r"\b5 fils\b", page_text(results_section(page))) for page in pages)
-    assert links(pages[0])["Page suivante"] == "/threads?tri=recent&page=2"
+    assert links(pages[0])["Page suivante"] == "/fils?tri=recent&page=2"
     # Past the end: the last page.
-    assert listed_ids(web.get("/threads?tri=recent&page=40")) == ids(listing, "t5")
+    assert listed_ids(web.get("/fils?tri=recent&page=40")) == ids(listing, "t5")
 
 
 def test_a_curator_pages_through_every_thread(web, app, scene, listing, monkeypatch):
     monkeypatch.setitem(app.config, "FEEDBACK_PAGE_SIZE", 2)
     web.sign_in(scene.curator)
 
-    first = web.get("/threads?tri=recent")
-    last = web.get("/threads?tri=recent&page=3")
+    first = web.get("/fils?tri=recent")
+    last = web.get("/fils?tri=recent&page=3")
 
     assert re.search(r"\b5 fils\b", page_text(results_section(first)))
     assert listed_ids(last) == ids(listing, "t5")
@@ -386,16 +386,16 @@ def test_the_search_ignores_accents_and_case_and_reads_the_messages(web, scene):
     db.session.commit()
 
     for query in ("telechargement", "TÉLÉCHARGEMENT", "Téléchargement", "telecharg", "georeference"):
-        assert listed_ids(web.get(f"/threads?q={query}")) == [download.id], query
-    assert listed_ids(web.get("/threads?q=sujet")) == [other.id]
-    assert listed_ids(web.get("/threads?q=telechargement+sujet")) == []  # every word must match
-    assert "Aucun fil" in page_text(web.get("/threads?q=inexistant"))
+        assert listed_ids(web.get(f"/fils?q={query}")) == [download.id], query
+    assert listed_ids(web.get("/fils?q=sujet")) == [other.id]
+    assert listed_ids(web.get("/fils?q=telechargement+sujet")) == []  # every word must match
+    assert "Aucun fil" in page_text(web.get("/fils?q=inexistant"))
 
 
 def test_the_list_answers_htmx_with_the_results_only(web, scene, listing):
-    partial = web.htmx_get("/threads?type=quality_issue")
-    boosted = web.get("/threads?type=quality_issue", headers={"HX-Request": "true", "HX-Boosted": "true"})
-    full = web.get("/threads?type=quality_issue")
+    partial = web.htmx_get("/fils?type=quality_issue")
+    boosted = web.get("/fils?type=quality_issue", headers={"HX-Request": "true", "HX-Boosted": "true"})
+    full = web.get("/fils?type=quality_issue")
 
     assert "<html" not in html(partial)
     assert html(partial).lstrip().startswith('<section id="results"')
@@ -411,11 +411,11 @@ def test_the_list_answers_htmx_with_the_results_only(web, scene, listing):
 def test_the_thread_page_shows_the_status_and_the_official_answer(web, scene):
     thread = question(scene, body="Ma question.")
     web.sign_in(scene.author)
-    assert status_badge(web.get(f"/threads/{thread.id}")) == "Nouveau"
+    assert status_badge(web.get(f"/fils/{thread.id}")) == "Nouveau"
 
     services.post_message(thread, scene.member, "Notre réponse.")
     db.session.commit()
-    response = web.get(f"/threads/{thread.id}")
+    response = web.get(f"/fils/{thread.id}")
 
     assert status_badge(response) == "Pris en compte"
     messages = messages_on_page(response)
@@ -445,7 +445,7 @@ def test_internal_notes_show_only_to_the_service_and_curators(web, scene, actor,
     db.session.commit()
     web.sign_in(scene.actor(actor))
 
-    response = web.get(f"/threads/{thread.id}")
+    response = web.get(f"/fils/{thread.id}")
 
     notes = [text for classes, text in messages_on_page(response) if "timeline__message--internal" in classes]
     assert bool(notes) is sees
@@ -459,10 +459,10 @@ def test_an_overdue_thread_carries_the_badge(web, scene):
     late = data_request(scene, title="Demande en retard", created_at=utcnow() - timedelta(days=40))
     on_time = data_request(scene, title="Demande dans les temps")
 
-    assert 'fr-badge--error">En retard</p>' in html(web.get(f"/threads/{late.id}"))
-    assert "En retard</p>" not in html(web.get(f"/threads/{on_time.id}"))
+    assert 'fr-badge--error">En retard</p>' in html(web.get(f"/fils/{late.id}"))
+    assert "En retard</p>" not in html(web.get(f"/fils/{on_time.id}"))
     # The list says it too, and only for that one.
-    items = results_section(web.get("/threads")).split('<li class="thread-list__item">')[1:]
+    items = results_section(web.get("/fils")).split('<li class="thread-list__item">')[1:]
     late_item = next(item for item in items if "Demande en retard" in item)
     on_time_item = next(item for item in items if "Demande dans les temps" in item)
     assert "En retard</p>" in late_item
@@ -474,14 +474,14 @@ def test_a_closed_overdue_thread_is_no_longer_late(web, scene):
     services.change_status(late, scene.member, ThreadStatus.RESOLVED)
     db.session.commit()
 
-    assert "En retard</p>" not in html(web.get(f"/threads/{late.id}"))
+    assert "En retard</p>" not in html(web.get(f"/fils/{late.id}"))
 
 
 def test_an_htmx_reply_returns_the_thread_body_with_the_message_and_the_new_badge(web, scene):
     thread = question(scene)
     web.sign_in(scene.member)
 
-    response = web.htmx_post(f"/threads/{thread.id}/messages", data={"body": "Nous **regardons**."})
+    response = web.htmx_post(f"/fils/{thread.id}/messages", data={"body": "Nous **regardons**."})
 
     assert response.status_code == 200
     assert "<html" not in html(response)
@@ -497,7 +497,7 @@ def test_an_htmx_reply_with_an_empty_body_keeps_the_form_and_says_why(web, scene
     thread = question(scene)
     web.sign_in(scene.member)
 
-    response = web.htmx_post(f"/threads/{thread.id}/messages", data={"body": ""})
+    response = web.htmx_post(f"/fils/{thread.id}/messages", data={"body": ""})
 
     assert response.status_code == 200
     assert "<html" not in html(response)
@@ -509,10 +509,10 @@ def test_a_reply_without_javascript_redirects_to_the_thread(web, scene):
     thread = question(scene)
     web.sign_in(scene.other_user)
 
-    response = web.post(f"/threads/{thread.id}/messages", data={"body": "Moi aussi."})
+    response = web.post(f"/fils/{thread.id}/messages", data={"body": "Moi aussi."})
 
     assert response.status_code == 303
-    assert response.headers["Location"] == f"/threads/{thread.id}"
+    assert response.headers["Location"] == f"/fils/{thread.id}"
     assert fresh(thread.id).messages_count == 2
 
 
@@ -521,7 +521,7 @@ def test_a_status_change_in_place_with_htmx(web, scene):
     web.sign_in(scene.member)
 
     response = web.htmx_post(
-        f"/threads/{thread.id}/status", data={"status": "in_progress", "version": str(fresh(thread.id).version)}
+        f"/fils/{thread.id}/statut", data={"status": "in_progress", "version": str(fresh(thread.id).version)}
     )
 
     assert response.status_code == 200
@@ -535,7 +535,7 @@ def test_a_decline_without_a_motive_is_refused_next_to_the_field(web, scene):
     web.sign_in(scene.member)
 
     response = web.post(
-        f"/threads/{thread.id}/status",
+        f"/fils/{thread.id}/statut",
         data={"status": "declined", "decline_reason": "not_held", "version": str(fresh(thread.id).version)},
     )
 
@@ -550,17 +550,17 @@ def test_marking_a_duplicate_by_its_address(web, scene):
     web.sign_in(scene.member)
 
     response = web.post(
-        f"/threads/{duplicate.id}/status",
+        f"/fils/{duplicate.id}/statut",
         data={
             "status": "duplicate",
-            "duplicate_of": f"http://localhost/threads/{original.id}",
+            "duplicate_of": f"http://localhost/fils/{original.id}",
             "version": str(fresh(duplicate.id).version),
         },
     )
 
     assert response.status_code == 303
     assert (fresh(duplicate.id).status, fresh(duplicate.id).duplicate_of_id) == ("duplicate", original.id)
-    page = web.get(f"/threads/{duplicate.id}")
+    page = web.get(f"/fils/{duplicate.id}")
     assert f"doublon du fil n° {original.id}" in page_text(page)
 
 
@@ -569,13 +569,13 @@ def test_editing_ones_message_through_the_page(web, scene):
     message_id = db.session.scalar(sa.select(Message.id).where(Message.thread_id == thread.id))
     web.sign_in(scene.author)
 
-    form = web.get(f"/threads/{thread.id}/messages/{message_id}/edit")
-    response = web.post(f"/threads/{thread.id}/messages/{message_id}/edit", data={"body": "Texte *revu*."})
+    form = web.get(f"/fils/{thread.id}/messages/{message_id}/modifier")
+    response = web.post(f"/fils/{thread.id}/messages/{message_id}/modifier", data={"body": "Texte *revu*."})
 
     assert form.status_code == 200 and "Premier jet." in html(form)
     assert response.status_code == 303
-    assert response.headers["Location"] == f"/threads/{thread.id}#message-{message_id}"
-    page = web.get(f"/threads/{thread.id}")
+    assert response.headers["Location"] == f"/fils/{thread.id}#message-{message_id}"
+    page = web.get(f"/fils/{thread.id}")
     assert "<em>revu</em>" in html(page)
     assert "modifié" in messages_on_page(page)[0][1]
 
@@ -612,7 +612,7 @@ def inbox(scene):
 def test_the_inbox_tabs_and_their_counts(web, scene, inbox):
     web.sign_in(scene.member)
 
-    response = web.get("/inbox")
+    response = web.get("/boite-de-reception")
 
     assert response.status_code == 200
     text = page_text(response)
@@ -642,22 +642,22 @@ def test_the_inbox_tabs_and_their_counts(web, scene, inbox):
 def test_each_inbox_tab_lists_its_threads(web, scene, inbox, tab, expected):
     web.sign_in(scene.member)
 
-    response = web.get(f"/inbox?onglet={tab}")
+    response = web.get(f"/boite-de-reception?onglet={tab}")
 
-    listed = {int(i) for i in re.findall(r'<h3 class="fr-h6 fr-mb-1v"><a href="/threads/(\d+)"', html(response))}
+    listed = {int(i) for i in re.findall(r'<h3 class="fr-h6 fr-mb-1v"><a href="/fils/(\d+)"', html(response))}
     assert listed == {inbox[name].id for name in expected}
 
 
 def test_the_assigned_tab_is_personal(web, scene, inbox):
     web.sign_in(scene.coordinator)
 
-    assert "Qui me sont assignés (0)" in page_text(web.get("/inbox"))
+    assert "Qui me sont assignés (0)" in page_text(web.get("/boite-de-reception"))
 
 
 def test_someone_in_no_service_gets_the_explanation(web, scene, inbox):
     web.sign_in(scene.other_user)
 
-    response = web.get("/inbox")
+    response = web.get("/boite-de-reception")
 
     assert response.status_code == 200
     assert "Vous n'êtes membre d'aucun service producteur" in page_text(response)
@@ -665,7 +665,7 @@ def test_someone_in_no_service_gets_the_explanation(web, scene, inbox):
 
 
 def test_the_inbox_needs_to_be_signed_in(web, scene):
-    response = web.get("/inbox")
+    response = web.get("/boite-de-reception")
 
     assert response.status_code in (302, 303)
     assert response.headers["Location"].startswith("/connexion")
@@ -684,7 +684,7 @@ def test_a_dreal_follows_the_open_public_threads_of_the_ddts_of_its_region_read_
     db.session.commit()
     web.sign_in(dreal_member)
 
-    response = web.get("/inbox")
+    response = web.get("/boite-de-reception")
 
     text = page_text(response)
     assert "Fils ouverts des DDT(M) de la région (1) — lecture seule" in text
@@ -693,9 +693,9 @@ def test_a_dreal_follows_the_open_public_threads_of_the_ddts_of_its_region_read_
     for absent in ("Question close du Loiret", "Demande restreinte du Loiret", "Question à la Nièvre"):
         assert absent not in regional
     # Read only: nothing to change on those threads.
-    page = web.get(f"/threads/{in_region.id}")
+    page = web.get(f"/fils/{in_region.id}")
     assert "Changer le statut" not in page_text(page)
-    assert web.post(f"/threads/{in_region.id}/status", data={"status": "in_progress"}).status_code == 403
+    assert web.post(f"/fils/{in_region.id}/statut", data={"status": "in_progress"}).status_code == 403
     assert fresh(in_region.id).status == "new"
 
 
@@ -773,7 +773,7 @@ def add_threads(scene, number: int, start: int = 0) -> list[Thread]:
 
 
 @pytest.mark.parametrize("actor", ["anonymous", "member", "curator"])
-@pytest.mark.parametrize("url", ["/threads", "/threads?q=zones", "/threads?tri=echeance&etat=ouverts"])
+@pytest.mark.parametrize("url", ["/fils", "/fils?q=zones", "/fils?tri=echeance&etat=ouverts"])
 def test_the_list_runs_as_many_queries_whatever_the_number_of_threads(web, scene, actor, url):
     add_threads(scene, 2)
     web.sign_in(scene.actor(actor))
@@ -792,7 +792,7 @@ def test_the_thread_page_runs_as_many_queries_whatever_the_number_of_messages(we
     services.assign_thread(thread, scene.member, scene.coordinator)
     db.session.commit()
     web.sign_in(scene.member)
-    small, _ = web.count_queries(f"/threads/{thread.id}")
+    small, _ = web.count_queries(f"/fils/{thread.id}")
 
     people = [scene.author, scene.member, scene.other_user, scene.curator, scene.coordinator, scene.other_member]
     for index in range(49):
@@ -802,7 +802,7 @@ def test_the_thread_page_runs_as_many_queries_whatever_the_number_of_messages(we
     services.change_status(thread, scene.member, ThreadStatus.IN_PROGRESS)
     db.session.commit()
     assert fresh(thread.id).messages_count == 50
-    large, response = web.count_queries(f"/threads/{thread.id}")
+    large, response = web.count_queries(f"/fils/{thread.id}")
 
     assert len(messages_on_page(response)) == 50
     assert large <= small
@@ -811,19 +811,19 @@ def test_the_thread_page_runs_as_many_queries_whatever_the_number_of_messages(we
 def test_the_inbox_runs_as_many_queries_whatever_the_number_of_threads(web, scene):
     add_threads(scene, 2)
     web.sign_in(scene.member)
-    small, _ = web.count_queries("/inbox?onglet=ouverts")
+    small, _ = web.count_queries("/boite-de-reception?onglet=ouverts")
 
     add_threads(scene, 14, start=2)
-    large, response = web.count_queries("/inbox?onglet=ouverts")
+    large, response = web.count_queries("/boite-de-reception?onglet=ouverts")
 
     assert "Tous les fils ouverts (8)" in page_text(response)
     assert large <= small
 
 
 def test_a_search_is_sorted_by_relevance_unless_asked_otherwise(web, scene, listing):
-    by_relevance = web.get("/threads?q=zones")
-    by_date = web.get("/threads?q=zones&tri=recent")
-    relevance_without_words = web.get("/threads?tri=pertinence")
+    by_relevance = web.get("/fils?q=zones")
+    by_date = web.get("/fils?q=zones&tri=recent")
+    relevance_without_words = web.get("/fils?tri=pertinence")
 
     assert re.search(r'<option value="pertinence"\s+selected>', html(by_relevance))
     assert re.search(r'<option value="recent"\s+selected>', html(by_date))
@@ -839,7 +839,7 @@ def test_every_id_of_the_thread_page_is_unique_so_each_label_names_its_own_field
     thread = post_thread(scene.author, kind, dataset=scene.dataset)
     web.sign_in(scene.actor(actor))
 
-    page = html(web.get(f"/threads/{thread.id}"))
+    page = html(web.get(f"/fils/{thread.id}"))
 
     ids = re.findall(r'\sid="([^"]+)"', page)
     assert sorted({i for i in ids if ids.count(i) > 1}) == []

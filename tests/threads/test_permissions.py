@@ -112,9 +112,9 @@ def test_the_extension_panel_is_offered_only_within_the_first_month(scene, clien
     assert not can(scene.curator, "extend", late)
     assert can(scene.member, "extend", recent)
     login(scene.member)
-    assert "Prolonger le délai" not in page_text(client.get(f"/threads/{late.id}"))
-    assert "Prolonger le délai" in page_text(client.get(f"/threads/{recent.id}"))
-    refused = client.post(f"/threads/{late.id}/extend", data={"motive": "Volume.", "version": late.version})
+    assert "Prolonger le délai" not in page_text(client.get(f"/fils/{late.id}"))
+    assert "Prolonger le délai" in page_text(client.get(f"/fils/{recent.id}"))
+    refused = client.post(f"/fils/{late.id}/prolongation", data={"motive": "Volume.", "version": late.version})
     assert refused.status_code == 403
 
 
@@ -186,10 +186,25 @@ def form_for(endpoint: str, scene, thread) -> dict:
     }[endpoint]
 
 
+# The action's name here → the last part of its French path.
+FRENCH_PATHS = {
+    "status": "statut",
+    "details": "precisions",
+    "transfer": "transfert",
+    "extend": "prolongation",
+    "assign": "assignation",
+    "reclassify": "reclassement",
+    "vote": "soutien",
+    "follow": "suivi",
+    "withdraw": "retrait",
+    "reopen": "reouverture",
+}
+
+
 def url_for_endpoint(endpoint: str, thread, message_id: int) -> str:
     if endpoint == "edit":
-        return f"/threads/{thread.id}/messages/{message_id}/edit"
-    return f"/threads/{thread.id}/{endpoint}"
+        return f"/fils/{thread.id}/messages/{message_id}/modifier"
+    return f"/fils/{thread.id}/{FRENCH_PATHS.get(endpoint, endpoint)}"
 
 
 # Endpoint → the actors refused on an open public data request (the first message is the author's).
@@ -259,7 +274,7 @@ def test_an_allowed_actor_gets_through_with_the_same_form(web, scene, open_reque
     response = web.post(url_for_endpoint(endpoint, open_request, message_id), data=data)
 
     assert response.status_code == 303, page_text(response)
-    assert response.headers["Location"].startswith(f"/threads/{open_request.id}")
+    assert response.headers["Location"].startswith(f"/fils/{open_request.id}")
     assert snapshot(open_request.id) != before
 
 
@@ -269,11 +284,11 @@ def test_reopening_a_closed_thread_through_http(web, scene, open_request):
     before = snapshot(open_request.id)
     for refused in ("other_user", "other_producer"):
         web.sign_in(scene.actor(refused))
-        assert web.post(f"/threads/{open_request.id}/reopen", data={}).status_code == 403
+        assert web.post(f"/fils/{open_request.id}/reouverture", data={}).status_code == 403
         assert snapshot(open_request.id) == before
 
     web.sign_in(scene.author)
-    assert web.post(f"/threads/{open_request.id}/reopen", data={}).status_code == 303
+    assert web.post(f"/fils/{open_request.id}/reouverture", data={}).status_code == 303
 
     assert fresh(open_request.id).status == "new"
 
@@ -290,7 +305,7 @@ def test_a_restricted_thread_does_not_exist_for_those_who_may_not_see_it(web, sc
     before = snapshot(thread.id)
     web.sign_in(scene.actor(actor))
 
-    assert web.get(f"/threads/{thread.id}").status_code == 404
+    assert web.get(f"/fils/{thread.id}").status_code == 404
     response = web.post(url_for_endpoint(endpoint, thread, message_id), data=data)
 
     assert response.status_code == 404
@@ -306,7 +321,7 @@ def test_a_status_outside_the_offered_list_is_refused(web, scene, open_request, 
     web.sign_in(scene.member)
 
     response = web.post(
-        f"/threads/{open_request.id}/status", data={"status": forged, "version": str(open_request.version)}
+        f"/fils/{open_request.id}/statut", data={"status": forged, "version": str(open_request.version)}
     )
 
     assert response.status_code == 200
@@ -320,7 +335,7 @@ def test_a_producer_of_another_organisation_may_not_change_the_status(web, scene
     before = snapshot(open_request.id)
     web.sign_in(scene.other_member)
 
-    response = web.post(f"/threads/{open_request.id}/status", data={"status": "resolved"})
+    response = web.post(f"/fils/{open_request.id}/statut", data={"status": "resolved"})
 
     assert response.status_code == 403
     assert snapshot(open_request.id) == before
@@ -332,7 +347,7 @@ def test_the_author_may_not_change_the_status(web, scene, open_request, status):
     web.sign_in(scene.author)
 
     response = web.post(
-        f"/threads/{open_request.id}/status",
+        f"/fils/{open_request.id}/statut",
         data={"status": status, "decline_reason": "other", "motive": "Je ferme moi-même."},
     )
 
@@ -359,7 +374,7 @@ def test_forged_choices_of_the_other_forms_are_refused(web, scene, open_request,
     before = snapshot(open_request.id)
     web.sign_in(scene.member)
 
-    response = web.post(f"/threads/{open_request.id}/{endpoint}", data=forged)
+    response = web.post(url_for_endpoint(endpoint, open_request, 0), data=forged)
 
     assert response.status_code == 200
     assert field_errors(response, f"{endpoint}-{field}")  # each form of the page prefixes its ids
@@ -369,7 +384,7 @@ def test_forged_choices_of_the_other_forms_are_refused(web, scene, open_request,
 def test_an_author_posting_an_internal_note_does_not_write_one(web, scene, open_request):
     web.sign_in(scene.author)
 
-    response = web.post(f"/threads/{open_request.id}/messages", data={"body": "Ceci est public.", "internal": "y"})
+    response = web.post(f"/fils/{open_request.id}/messages", data={"body": "Ceci est public.", "internal": "y"})
 
     assert response.status_code == 303
     thread = fresh(open_request.id)
@@ -382,12 +397,12 @@ def test_an_author_posting_an_internal_note_does_not_write_one(web, scene, open_
 @pytest.mark.parametrize("htmx", [False, True])
 def test_the_second_of_two_concurrent_status_changes_is_refused_and_the_first_stands(web, scene, open_request, htmx):
     web.sign_in(scene.member)
-    page = web.get(f"/threads/{open_request.id}")
+    page = web.get(f"/fils/{open_request.id}")
     version = fresh(open_request.id).version
     assert f'name="version" type="hidden" value="{version}"' in html(page)
 
     # The member changes the status first …
-    first = web.post(f"/threads/{open_request.id}/status", data={"status": "in_progress", "version": str(version)})
+    first = web.post(f"/fils/{open_request.id}/statut", data={"status": "in_progress", "version": str(version)})
     assert first.status_code == 303
     after_first = snapshot(open_request.id)
     assert after_first["status"] == "in_progress"
@@ -396,7 +411,7 @@ def test_the_second_of_two_concurrent_status_changes_is_refused_and_the_first_st
     web.sign_in(scene.coordinator)
     post = web.htmx_post if htmx else web.post
     second = post(
-        f"/threads/{open_request.id}/status",
+        f"/fils/{open_request.id}/statut",
         data={"status": "declined", "decline_reason": "not_held", "motive": "Pas chez nous.", "version": str(version)},
     )
 
@@ -410,9 +425,9 @@ def test_the_second_of_two_concurrent_status_changes_is_refused_and_the_first_st
 def test_a_stale_reply_is_not_a_conflict(web, scene, open_request):
     """Replies carry no version: two people answering at once both get published."""
     web.sign_in(scene.member)
-    assert web.post(f"/threads/{open_request.id}/messages", data={"body": "Première réponse."}).status_code == 303
+    assert web.post(f"/fils/{open_request.id}/messages", data={"body": "Première réponse."}).status_code == 303
     web.sign_in(scene.other_user)
-    assert web.post(f"/threads/{open_request.id}/messages", data={"body": "Moi aussi."}).status_code == 303
+    assert web.post(f"/fils/{open_request.id}/messages", data={"body": "Moi aussi."}).status_code == 303
 
     assert fresh(open_request.id).messages_count == 3
 

@@ -178,17 +178,17 @@ def test_the_authors_get_placeholder_accounts_that_cannot_log_in(runner, catalog
             response = web.post("/connexion", data={"email": person.email, "password": password})
             assert response.status_code == 200, password
             assert "Adresse électronique ou mot de passe incorrect." in page_text(response) or not password
-        assert web.get("/inbox").status_code in (302, 303)  # still anonymous
+        assert web.get("/boite-de-reception").status_code in (302, 303)  # still anonymous
 
 
 def test_imported_threads_are_listed_and_searchable(runner, catalogue, example, web):
     assert run(runner, example).exit_code == 0
 
-    found = web.get("/threads?q=telechargement")
+    found = web.get("/fils?q=telechargement")
 
     assert listed_ids(found) == [thread_by_udata_id(LINK_404).id]
-    assert listed_ids(web.get("/threads?q=TYPE_ZONE")) == [thread_by_udata_id(DICTIONARY).id]
-    assert "Réponse officielle" in page_text(web.get(f"/threads/{thread_by_udata_id(LINK_404).id}"))
+    assert listed_ids(web.get("/fils?q=TYPE_ZONE")) == [thread_by_udata_id(DICTIONARY).id]
+    assert "Réponse officielle" in page_text(web.get(f"/fils/{thread_by_udata_id(LINK_404).id}"))
 
 
 def test_importing_again_imports_nothing(runner, catalogue, example):
@@ -301,7 +301,7 @@ def test_the_service_raises_on_a_bad_file_and_says_why(db, tmp_path):
 def test_imported_discussions_count_in_the_dataset_panel(runner, catalogue, example, web):
     assert run(runner, example).exit_code == 0
 
-    response = web.get(f"/datasets/{AISNE_BRUIT}")
+    response = web.get(f"/jeux-de-donnees/{AISNE_BRUIT}")
 
     assert "Fils de discussion sur ce jeu de données (1)" in page_text(response)
     assert "Résolu : 1" in page_text(response)

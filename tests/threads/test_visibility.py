@@ -53,7 +53,7 @@ def heading_count(response, heading: str) -> int:
 def test_the_list_of_threads(web, scene, secrets, actor):
     web.sign_in(scene.actor(actor))
 
-    response = web.get("/threads")
+    response = web.get("/fils")
 
     assert response.status_code == 200
     ids = listed_ids(response)
@@ -70,7 +70,7 @@ def test_the_list_of_threads(web, scene, secrets, actor):
 def test_searching_a_word_of_the_restricted_thread(web, scene, secrets, actor):
     web.sign_in(scene.actor(actor))
 
-    response = web.get("/threads?q=captages")
+    response = web.get("/fils?q=captages")
 
     expected = [secrets.restricted.id] if actor in SEES_RESTRICTED else []
     assert listed_ids(response) == expected
@@ -83,7 +83,7 @@ def test_searching_a_word_of_the_restricted_thread(web, scene, secrets, actor):
 def test_searching_a_word_only_in_an_internal_note_finds_nothing(web, scene, secrets, actor):
     web.sign_in(scene.actor(actor))
 
-    response = web.get("/threads?q=hydrographie")
+    response = web.get("/fils?q=hydrographie")
 
     assert listed_ids(response) == []
     assert "Aucun fil" in page_text(response)
@@ -93,7 +93,7 @@ def test_searching_a_word_only_in_an_internal_note_finds_nothing(web, scene, sec
 def test_the_counts_of_the_dataset_page(web, scene, secrets, actor):
     web.sign_in(scene.actor(actor))
 
-    response = web.get(f"/datasets/{scene.dataset.catalogue_id}")
+    response = web.get(f"/jeux-de-donnees/{scene.dataset.catalogue_id}")
 
     assert response.status_code == 200
     visible = 2 if actor in SEES_RESTRICTED else 1
@@ -119,7 +119,7 @@ def test_the_counts_of_the_organisation_page(web, scene, secrets, actor):
 def test_the_restricted_thread_page(web, scene, secrets, actor):
     web.sign_in(scene.actor(actor))
 
-    response = web.get(f"/threads/{secrets.restricted.id}")
+    response = web.get(f"/fils/{secrets.restricted.id}")
 
     if actor in SEES_RESTRICTED:
         assert response.status_code == 200
@@ -134,19 +134,19 @@ def test_the_restricted_thread_page(web, scene, secrets, actor):
 def test_similar_thread_hints(web, scene, secrets, actor):
     web.sign_in(scene.actor(actor))
 
-    response = web.get("/threads/similar?title=captages+prioritaires")
+    response = web.get("/fils/similaires?title=captages+prioritaires")
 
     assert response.status_code == 200
     assert (RESTRICTED_TITLE in page_text(response)) is (actor in SEES_RESTRICTED)
     # And the public thread is found by its own words.
-    assert "Zones inondables" in page_text(web.get("/threads/similar?title=millésime+inondables"))
+    assert "Zones inondables" in page_text(web.get("/fils/similaires?title=millésime+inondables"))
 
 
 @pytest.mark.parametrize("actor", ACTORS)
 def test_the_internal_note_on_the_thread_page(web, scene, secrets, actor):
     web.sign_in(scene.actor(actor))
 
-    response = web.get(f"/threads/{secrets.public.id}")
+    response = web.get(f"/fils/{secrets.public.id}")
 
     assert response.status_code == 200
     sees = actor in SEES_INTERNAL
@@ -165,7 +165,7 @@ def test_the_internal_notes_event_is_marked_internal(scene, secrets):
 def test_the_inbox_of_another_organisation(web, scene, secrets):
     web.sign_in(scene.other_member)
 
-    response = web.get("/inbox?onglet=ouverts")
+    response = web.get("/boite-de-reception?onglet=ouverts")
 
     assert response.status_code == 200
     assert RESTRICTED_TITLE not in page_text(response)
@@ -175,7 +175,7 @@ def test_the_inbox_of_another_organisation(web, scene, secrets):
 def test_the_inbox_of_the_target_organisation_holds_the_restricted_request(web, scene, secrets):
     web.sign_in(scene.member)
 
-    response = web.get("/inbox?onglet=ouverts")
+    response = web.get("/boite-de-reception?onglet=ouverts")
 
     assert RESTRICTED_TITLE in page_text(response)
     assert "Tous les fils ouverts (2)" in page_text(response)
@@ -188,7 +188,7 @@ def test_the_regional_view_of_a_dreal_leaves_restricted_requests_out(web, scene,
     dreal_member = factories.create_user(name="Denise Dreal", organisation=dreal)
     web.sign_in(dreal_member)
 
-    response = web.get("/inbox")
+    response = web.get("/boite-de-reception")
 
     text = page_text(response)
     assert "Zones inondables : millésime 2025" in text  # the DDT of the Loiret is in the région
