@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import NamedTuple
 
 import click
 import sqlalchemy as sa
@@ -25,22 +26,31 @@ DISCUSSIONS = Path("catalogue") / "udata-api-discussions-example.json"
 # A real DDT of the sample, whose services-list entry gives its territory and address.
 DEMO_PRODUCER_DATAGOUV_ID = "58ad720388ee381d53318fb0"  # DDT Aisne
 
+
+class DemoAccount(NamedTuple):
+    email: str
+    name: str
+    role: Role
+    employer_kind: EmployerKind
+    employer_name: str
+
+
 DEMO_ACCOUNTS = [
-    dict(
+    DemoAccount(
         email="usager@demo.ecospheres.test",
         name="Camille Martin",
         role=Role.USER,
         employer_kind=EmployerKind.CONSULTANCY,
         employer_name="Bureau d'études Hydro-Conseil",
     ),
-    dict(
+    DemoAccount(
         email="producteur@demo.ecospheres.test",
         name="Dominique Leroy",
         role=Role.USER,
         employer_kind=EmployerKind.STATE_SERVICE,
         employer_name="DDT de l'Aisne",
     ),
-    dict(
+    DemoAccount(
         email="administrateur@demo.ecospheres.test",
         name="Alix Moreau",
         role=Role.CURATOR,
@@ -92,22 +102,17 @@ def load(sample: Path | None):
     lines = []
     for spec in DEMO_ACCOUNTS:
         password = secrets.token_urlsafe(9)
-        user = accounts.find_user_by_email(spec["email"])
+        user = accounts.find_user_by_email(spec.email)
         if user is None:
-            user = accounts.create_user(password=password, confirmed=True, **spec)
+            user = accounts.create_user(password=password, confirmed=True, **spec._asdict())
         else:
             user.set_password(password)
-        if spec["email"].startswith("producteur") and producer is not None:
-            accounts.add_member(user, producer, MembershipRole.COORDINATOR)
-        lines.append(
-            (
-                Role(spec["role"]).label
-                if not spec["email"].startswith("producteur")
-                else f"Producteur ({producer.name if producer else '—'})",
-                spec["email"],
-                password,
-            )
-        )
+        label = spec.role.label
+        if spec.email.startswith("producteur"):
+            label = f"Producteur ({producer.name if producer else '—'})"
+            if producer is not None:
+                accounts.add_member(user, producer, MembershipRole.COORDINATOR)
+        lines.append((label, spec.email, password))
     db.session.commit()
     refresh_statistics(db.session)
     db.session.commit()

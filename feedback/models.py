@@ -22,7 +22,7 @@ SEARCH_INDEXES = [DATASET_SEARCH, THREAD_SEARCH]
 
 
 def is_managed_outside_models(name: str | None) -> bool:
-    return bool(name) and any(index.owns(name) for index in SEARCH_INDEXES)
+    return name is not None and any(index.owns(name) for index in SEARCH_INDEXES)
 
 
 __all__ = [

@@ -71,7 +71,7 @@ def paginate(statement, order_by: list, number: int, size: int, options=()) -> P
     entity = statement.column_descriptions[0]["entity"]
     # maintain_column_froms: a statement whose WHERE names no table (a curator sees everything) keeps its FROM.
     counted = statement.with_only_columns(sa.literal_column("1"), maintain_column_froms=True).order_by(None)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(counted.subquery()))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(counted.subquery())) or 0
     number = min(number, max(1, -(-total // size)))
     ids = list(
         db.session.scalars(

@@ -47,7 +47,7 @@ def _deliver_after_response(mail: OutgoingMail | None) -> None:
     if mail is None:
         return
     mail_ids = [mail.id]
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # the proxy's documented way
 
     def send() -> None:
         with app.app_context():

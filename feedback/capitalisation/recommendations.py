@@ -83,12 +83,12 @@ def _organisation_ids(slugs) -> dict[str, int]:
     )
 
 
-def _quality_ids(scope: Scope, categories: dict[str, set[int]]) -> dict[tuple[str, int], list[int]]:
+def _quality_ids(scope: Scope, categories: dict[str, set[int]]) -> dict[tuple[str | None, int | None], list[int]]:
     """The quality issues of the scope of each (category, producer) asked for, in one query."""
     wanted = [(category, ids) for category, ids in categories.items() if ids]
     if not wanted:
         return {}
-    result: dict[tuple[str, int], list[int]] = defaultdict(list)
+    result: dict[tuple[str | None, int | None], list[int]] = defaultdict(list)
     for category, organisation_id, thread_id in db.session.execute(
         sa.select(Thread.quality_category, Thread.organisation_id, Thread.id)
         .where(
@@ -161,7 +161,7 @@ def _overdue_rule(scope: Scope, producers, ids_by_slug, overdue) -> list[dict]:
     ]
     if not firing:
         return []
-    evidence: dict[int, list[int]] = defaultdict(list)
+    evidence: dict[int | None, list[int]] = defaultdict(list)
     for organisation_id, thread_id in db.session.execute(
         sa.select(Thread.organisation_id, Thread.id)
         .where(scope.condition(), overdue, Thread.organisation_id.in_([ids_by_slug[p["slug"]] for p in firing]))
@@ -249,7 +249,7 @@ def _slow_answers_rule(scope: Scope, producers, ids_by_slug, target: int) -> lis
     if not firing:
         return []
     # The threads answered later than the target, in working days (computed here, as for the median).
-    late: dict[int, list[int]] = defaultdict(list)
+    late: dict[int | None, list[int]] = defaultdict(list)
     ranks = WorkingDayRanks()
     for organisation_id, thread_id, received_at, answered_at in db.session.execute(
         sa.select(Thread.organisation_id, Thread.id, Thread.created_at, Thread.first_response_at)
@@ -260,7 +260,7 @@ def _slow_answers_rule(scope: Scope, producers, ids_by_slug, target: int) -> lis
         )
         .order_by(Thread.id)
     ):
-        if ranks.between(received_at, answered_at) > target:
+        if answered_at is not None and ranks.between(received_at, answered_at) > target:
             late[organisation_id].append(thread_id)
     drafts = []
     for p in firing:

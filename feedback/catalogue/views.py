@@ -12,7 +12,7 @@ from feedback.accounts.permissions import can
 from feedback.catalogue import queries
 from feedback.catalogue.models import Dataset, Territory
 from feedback.catalogue.resolver import dataset_of_path, parse_identifier, resolve_dataset
-from feedback.extensions import db
+from feedback.extensions import db, login_manager
 from feedback.htmx import add_vary_header, is_partial_request
 from feedback.pagination import page_number
 
@@ -135,7 +135,7 @@ def organisation(slug: str):
 def add_member(slug: str):
     organisation = _organisation_or_404(slug)
     if not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()
+        return login_manager.unauthorized()
     if not can(current_user, "manage_members", organisation):
         abort(403)
     form = AddMemberForm()
@@ -158,7 +158,7 @@ def add_member(slug: str):
 def remove_member(slug: str, membership_id: int):
     organisation = _organisation_or_404(slug)
     if not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()
+        return login_manager.unauthorized()
     if not can(current_user, "manage_members", organisation):
         abort(403)
     membership = db.session.get(Membership, membership_id)

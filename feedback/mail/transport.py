@@ -100,6 +100,7 @@ class SmtpConnection:
         self.close()
 
     def _connect(self) -> smtplib.SMTP:
+        smtp: smtplib.SMTP
         if self.security == "ssl":
             smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=ssl.create_default_context())
         else:

@@ -66,11 +66,12 @@ def unread_count(user) -> int:
     """What the bell shows: one count on the (recipient, read) index."""
     if user is None or not user.is_authenticated:
         return 0
-    return db.session.scalar(
+    count = db.session.scalar(
         sa.select(sa.func.count())
         .select_from(Notification)
         .where(Notification.recipient_id == user.id, Notification.read_at.is_(None))
     )
+    return count or 0
 
 
 def notifications_of(user, number: int, size: int) -> Page[Notification]:
@@ -94,4 +95,4 @@ def mark_all_read(user) -> int:
         .where(Notification.recipient_id == user.id, Notification.read_at.is_(None))
         .values(read_at=utcnow())
     )
-    return result.rowcount
+    return getattr(result, "rowcount", 0)

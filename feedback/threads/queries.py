@@ -273,7 +273,7 @@ INBOX_TABS = {
 }
 
 
-def inbox_conditions(user) -> dict[str, object]:
+def inbox_conditions(user) -> dict[str, sa.ColumnElement[bool]]:
     now = utcnow()
     return {
         "a-traiter": Thread.status == ThreadStatus.NEW.value,

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
+from sqlalchemy.sql import ColumnExpressionArgument
 
 from feedback.accounts.models import Membership, MembershipRole, User
 from feedback.extensions import db
@@ -60,7 +61,7 @@ def recipients(
     `organisation_id` that organisation's members; `curators` the curators; `only` that one person.
     Then the rules that hold for every event: not the actor, an account that can log in, someone who may
     see the thread (and its internal notes, for an internal note)."""
-    people = []
+    people: list[ColumnExpressionArgument[bool]] = []
     if involved:
         people.append(User.id == thread.author_id)
         people.append(User.id.in_(sa.select(Subscription.user_id).where(Subscription.thread_id == thread.id)))
@@ -151,14 +152,15 @@ def _notify_new_thread(thread: Thread, event: ThreadEvent, actor: User | None) -
         followers = [person for person in followers if person.id != actor.id]
     text = f"Nouveau fil {title} ({kind_label}), ouvert par {who}"
     curators: list[User] = []
+    service = thread.organisation.name if thread.organisation is not None else ""
     if not organisation_told:
         if thread.organisation_id is None:
             curators_text = f"Fil à orienter vers un service : {title} ({kind_label}), ouvert par {who}"
         elif _has_members(thread.organisation_id):
-            curators_text = f"{text}, pour {thread.organisation.name}, qui n'a pas de coordinateur sur la plateforme"
+            curators_text = f"{text}, pour {service}, qui n'a pas de coordinateur sur la plateforme"
         else:
             # Nobody of the service is on the platform yet: the curators see that it does not go unanswered.
-            curators_text = f"{text}, pour {thread.organisation.name}, qui n'a pas encore de membre sur la plateforme"
+            curators_text = f"{text}, pour {service}, qui n'a pas encore de membre sur la plateforme"
         curators = [
             person
             for person in recipients(thread, actor, involved=False, curators=True)
@@ -172,7 +174,7 @@ def _notify_new_thread(thread: Thread, event: ThreadEvent, actor: User | None) -
         people, NotificationKind.THREAD_CREATED, text, link, thread_id=thread.id, event_id=event.id, at=event.created_at
     )
     if followers:
-        where = f"sur « {thread.dataset.title} »" if thread.dataset is not None else f"pour {thread.organisation.name}"
+        where = f"sur « {thread.dataset.title} »" if thread.dataset is not None else f"pour {service}"
         sent += notify(
             followers,
             NotificationKind.FOLLOWED_THREAD,

@@ -319,13 +319,14 @@ def change_status(
     if status == ThreadStatus.DECLINED:
         if decline_reason not in {r.value for r in DeclineReason}:
             raise ThreadError("Choisissez le motif du refus.", "decline_reason")
-        if not (motive or "").strip():
+        explained = (motive or "").strip()
+        if not explained:
             raise ThreadError("Expliquez le refus au demandeur : le motif est obligatoire.", "motive")
         thread.decline_reason = decline_reason
-        payload.update(reason=decline_reason, motive=motive.strip())
+        payload.update(reason=decline_reason, motive=explained)
     if status == ThreadStatus.DUPLICATE:
-        _mark_duplicate(thread, duplicate_of)
-        payload.update(original_id=duplicate_of.id)
+        original = _mark_duplicate(thread, duplicate_of)
+        payload.update(original_id=original.id)
     if status == ThreadStatus.RESOLVED and resolution_dataset is not None:
         if thread.kind not in (ThreadKind.DATA_REQUEST, ThreadKind.MISSING_DATA):
             raise ThreadError(
@@ -340,7 +341,7 @@ def change_status(
     recipients.notify_event(thread, event, actor, message=message)
 
 
-def _mark_duplicate(thread: Thread, original: Thread | None) -> None:
+def _mark_duplicate(thread: Thread, original: Thread | None) -> Thread:
     if original is None:
         raise ThreadError("Indiquez le fil d'origine dont celui-ci est le doublon.", "duplicate_of")
     if original.id == thread.id:
@@ -348,8 +349,8 @@ def _mark_duplicate(thread: Thread, original: Thread | None) -> None:
     if original.visibility == Visibility.RESTRICTED and thread.visibility != Visibility.RESTRICTED:
         # Its supporters and followers would move to a thread they may not see.
         raise ThreadError("Un fil public ne peut pas être le doublon d'une demande restreinte.", "duplicate_of")
-    root = original
-    while root.duplicate_of_id is not None:
+    root: Thread | None = original
+    while root is not None and root.duplicate_of_id is not None:
         if root.duplicate_of_id == thread.id:
             raise ThreadError("Ce fil est déjà l'original de celui que vous indiquez.", "duplicate_of")
         root = db.session.get(Thread, root.duplicate_of_id)
@@ -363,6 +364,7 @@ def _mark_duplicate(thread: Thread, original: Thread | None) -> None:
         if db.session.get(Subscription, (original.id, follower.user_id)) is None:
             db.session.add(Subscription(thread_id=original.id, user_id=follower.user_id))
             original.followers_count += 1
+    return original
 
 
 def withdraw_thread(thread: Thread, actor: User, *, expected_version: int | None = None) -> None:
@@ -437,6 +439,7 @@ def extend_deadline(thread: Thread, actor: User, motive: str, *, expected_versio
     if not extension_window_open(thread, now):  # asked by `can` too; kept here as a second line
         raise ThreadError("Le délai d'un mois est dépassé : il ne peut plus être prolongé.", "motive")
     previous = thread.due_at
+    assert previous is not None  # `can` extends only a thread with a deadline
     thread.due_at = deadlines.legal_due_at(thread.created_at, extended=True)
     thread.deadline_extended = True
     message = post_message(thread, actor, motive, posted_at=now, moves_status=False, notify=False)
@@ -563,7 +566,12 @@ def follows(user, *, dataset: Dataset | None = None, organisation: Organisation 
     """Whether `user` follows that dataset or that organisation (for its page's button)."""
     if user is None or not user.is_authenticated:
         return False
-    target = Follow.dataset_id == dataset.id if dataset is not None else Follow.organisation_id == organisation.id
+    if dataset is not None:
+        target = Follow.dataset_id == dataset.id
+    elif organisation is not None:
+        target = Follow.organisation_id == organisation.id
+    else:
+        raise ValueError("follows() needs a dataset or an organisation")
     return db.session.scalar(sa.select(Follow.id).where(Follow.user_id == user.id, target).limit(1)) is not None
 
 

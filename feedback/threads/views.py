@@ -12,9 +12,9 @@ from markupsafe import Markup
 from feedback.accounts.models import Membership, User
 from feedback.accounts.services import organisation_by_slug
 from feedback.catalogue import queries as catalogue_queries
-from feedback.catalogue.models import Territory, Theme, ThemeScheme
+from feedback.catalogue.models import Dataset, Territory, Theme, ThemeScheme
 from feedback.catalogue.resolver import resolve_dataset
-from feedback.extensions import db, limiter
+from feedback.extensions import db, limiter, login_manager
 from feedback.forms import Form
 from feedback.htmx import add_vary_header, is_partial_request
 from feedback.markdown import render_markdown
@@ -181,7 +181,7 @@ def create_thread():
 
 def new_thread(kind: str):
     if not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()
+        return login_manager.unauthorized()
     kind = ThreadKind(kind)
     form = NewThreadForm()
     _fill_choices(form)
@@ -196,11 +196,15 @@ def new_thread(kind: str):
         organisation = organisation_by_slug(form.organisation.data) if form.organisation.data else None
         territory = db.session.get(Territory, form.territory.data) if form.territory.data else None
         theme = _theme_from_choice(form.theme.data)
-        related, unknown = [], []
+        related: list[Dataset] = []
+        unknown: list[str] = []
         for line in (form.related_datasets.data or "").splitlines():
             if line.strip():
                 found = resolve_dataset(line)
-                (related if found else unknown).append(found or line.strip())
+                if found is None:
+                    unknown.append(line.strip())
+                else:
+                    related.append(found)
         if unknown:
             form.related_datasets.errors.append(f"Introuvable(s) dans le catalogue : {', '.join(unknown)}")
         if not has_errors(form):
@@ -628,7 +632,7 @@ def _after_follow(template: str, block: str, page_url: str, following: bool, mes
 @blueprint.post("/jeux-de-donnees/<identifier>/suivi")
 def follow_dataset(identifier: str):
     if not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()
+        return login_manager.unauthorized()
     dataset = resolve_dataset(identifier)
     if dataset is None:
         abort(404)
@@ -648,7 +652,7 @@ def follow_dataset(identifier: str):
 @blueprint.post("/organisations/<slug>/suivi")
 def follow_organisation(slug: str):
     if not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()
+        return login_manager.unauthorized()
     organisation = organisation_by_slug(slug)
     if organisation is None or not organisation.is_producer:
         abort(404)
