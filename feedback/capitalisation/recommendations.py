@@ -11,6 +11,7 @@ order of the figures, so that the same threads draft the same list on SQLite and
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask import current_app
@@ -128,8 +129,13 @@ def _quality_rule(rule, category, minimum, priority, producers, ids_by_slug, evi
     return drafts
 
 
-def _dead_links_wording(name: str, count: int) -> tuple[str, str]:
-    return (
+class Wording(NamedTuple):
+    title: str
+    text: str  # markdown
+
+
+def _dead_links_wording(name: str, count: int) -> Wording:
+    return Wording(
         f"Vérifier les liens de téléchargement et les services de diffusion — {name}",
         f"{_plural(count, 'signalement', 'signalements')} de liens morts ou de services indisponibles portent "
         f"sur les jeux de données du service {name} pendant la période.\n\n"
@@ -139,8 +145,8 @@ def _dead_links_wording(name: str, count: int) -> tuple[str, str]:
     )
 
 
-def _undocumented_wording(name: str, count: int) -> tuple[str, str]:
-    return (
+def _undocumented_wording(name: str, count: int) -> Wording:
+    return Wording(
         f"Publier les dictionnaires de données — {name}",
         f"{_plural(count, 'signalement', 'signalements')} « Variables non documentées » portent sur les jeux "
         f"de données du service {name} pendant la période : les usagers ne savent pas ce que contiennent "

@@ -22,6 +22,8 @@ password-less account (the placeholders of imported data.gouv.fr authors, who ca
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql import ColumnExpressionArgument
@@ -87,7 +89,15 @@ def recipients(
     ]
 
 
-def told_of_new_thread(thread: Thread) -> tuple[list[User], list[User], bool]:
+class NewThreadAudience(NamedTuple):
+    """Who hears of a new thread besides the curators."""
+
+    of_organisation: list[User]  # its coordinators and the members who asked for it
+    followers: list[User]  # the followers of its dataset and of its organisation, not among the above
+    organisation_told: bool  # anyone of the organisation knows (else the curators step in)
+
+
+def told_of_new_thread(thread: Thread) -> NewThreadAudience:
     """The people told of a new thread besides the curators, in one query: the organisation's coordinators and
     its members who asked to be told of new threads; then, apart, the followers of its dataset and of its
     organisation who are not among them; only those who may see the thread, never its author. Also whether
@@ -115,7 +125,7 @@ def told_of_new_thread(thread: Thread) -> tuple[list[User], list[User], bool]:
     if thread.organisation_id is not None:
         followers.append(User.id.in_(sa.select(Follow.user_id).where(Follow.organisation_id == thread.organisation_id)))
     if not of_organisation and not followers:
-        return [], [], False
+        return NewThreadAudience([], [], False)
     flag = sa.or_(*of_organisation) if of_organisation else sa.literal(False)
     statement = (
         sa.select(User, flag.label("of_organisation"))
@@ -128,7 +138,11 @@ def told_of_new_thread(thread: Thread) -> tuple[list[User], list[User], bool]:
     # The author counts as someone of the organisation who knows (a member writing to their own service).
     organisation_told = any(bool(row.of_organisation) for row in rows)
     told = [(user, bool(of)) for user, of in rows if user.id != thread.author_id and can_view(user, thread)]
-    return [user for user, of in told if of], [user for user, of in told if not of], organisation_told
+    return NewThreadAudience(
+        of_organisation=[user for user, of in told if of],
+        followers=[user for user, of in told if not of],
+        organisation_told=organisation_told,
+    )
 
 
 def _has_members(organisation_id: int) -> bool:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 import sqlalchemy as sa
 
@@ -38,7 +39,14 @@ def _quoted(title: str) -> str:
     return f"« {' '.join(title.split())} »"
 
 
-def _capped(condition, order_by, owner) -> dict[int, tuple[int, list]]:
+class Capped(NamedTuple):
+    """The first threads of a list, and how many there are in all."""
+
+    total: int
+    rows: list
+
+
+def _capped(condition, order_by, owner) -> dict[int, Capped]:
     """The threads meeting `condition`, per `owner` (a column: the organisation or the author): the first
     `LISTED` in `order_by` order, and how many there are in all."""
     rank = sa.func.row_number().over(partition_by=owner, order_by=[*order_by, Thread.id]).label("rank")
@@ -62,9 +70,9 @@ def _capped(condition, order_by, owner) -> dict[int, tuple[int, list]]:
     rows = db.session.execute(
         sa.select(ranked).where(ranked.c.rank <= LISTED).order_by(ranked.c.owner, ranked.c.rank)
     ).all()
-    found: dict[int, tuple[int, list]] = {}
+    found: dict[int, Capped] = {}
     for row in rows:
-        found.setdefault(row.owner, (row.total, []))[1].append(row)
+        found.setdefault(row.owner, Capped(row.total, [])).rows.append(row)
     return found
 
 
@@ -103,9 +111,11 @@ def _organisation_lists(organisation_ids: list[int], now: datetime) -> dict[int,
     ]
     groups: dict[int, list[SummaryGroup]] = {}
     for heading, found, detail in lists:
-        for organisation_id, (count, rows) in found.items():
-            items = [_item(row, detail(row)) for row in rows]
-            groups.setdefault(organisation_id, []).append(SummaryGroup(heading=heading, items=items, total=count))
+        for organisation_id, capped in found.items():
+            items = [_item(row, detail(row)) for row in capped.rows]
+            groups.setdefault(organisation_id, []).append(
+                SummaryGroup(heading=heading, items=items, total=capped.total)
+            )
     return groups
 
 
@@ -138,7 +148,7 @@ def weekly_summaries(user_ids: Sequence[int], now: datetime) -> dict[int, list[S
     authored = _capped(
         sa.and_(Thread.author_id.in_(ids), Thread.is_open.is_(True)), [Thread.last_activity_at.desc()], Thread.author_id
     )
-    missing = {row.organisation_id for _, rows in authored.values() for row in rows} - set(organisation_names)
+    missing = {row.organisation_id for capped in authored.values() for row in capped.rows} - set(organisation_names)
     missing.discard(None)
     if missing:
         organisation_names.update(
@@ -150,9 +160,9 @@ def weekly_summaries(user_ids: Sequence[int], now: datetime) -> dict[int, list[S
         groups = by_organisation.get(organisation_id)
         if groups:
             sections.setdefault(user_id, []).append(SummarySection(heading=name, groups=groups))
-    for user_id, (count, rows) in authored.items():
-        items = [_item(row, _standing(row, organisation_names, now)) for row in rows]
-        group = SummaryGroup(heading="Où en sont vos fils ouverts", items=items, total=count)
+    for user_id, capped in authored.items():
+        items = [_item(row, _standing(row, organisation_names, now)) for row in capped.rows]
+        group = SummaryGroup(heading="Où en sont vos fils ouverts", items=items, total=capped.total)
         sections.setdefault(user_id, []).append(SummarySection(heading="Vos demandes et signalements", groups=[group]))
     return sections
 
