@@ -162,7 +162,7 @@ def by_month(scope: Scope, first_received: datetime | None = None, last_received
 
 
 def late_request_condition(now: datetime):
-    """R124-1 compliance: a data request still open past its due date, or whose first answer came after it.
+    """R124-1 compliance: a data request still open past its due date, or answered after it (`threads.answers`).
     (The lists' « en retard » is narrower, `threads.queries.overdue_condition`: still open past its due date,
     what needs doing now.)"""
     return sa.and_(
@@ -170,7 +170,7 @@ def late_request_condition(now: datetime):
         Thread.due_at.is_not(None),
         sa.or_(
             sa.and_(Thread.is_open.is_(True), Thread.due_at < now),
-            Thread.first_response_at > Thread.due_at,
+            Thread.answered_at > Thread.due_at,
         ),
     )
 
@@ -206,8 +206,9 @@ def producers(
 ) -> list[dict]:
     """One entry per producer that received threads in the scope (and each producer the scope names).
 
-    Received, answered (with a first answer of the producer), the median and 90th percentile of working
-    days to that answer, resolved, declined (per reason), overdue data requests (R124-1), data.gouv.fr's
+    Received, answered (a response of the producer, or its closing the thread: `threads.answers`), the median
+    and 90th percentile of working days from its receipt to its first response, resolved, declined (per
+    reason), overdue data requests (R124-1), data.gouv.fr's
     mean days to an answer, and the quality issues by category and motif."""
     now = now or utcnow()
     condition = sa.and_(scope.condition(), Thread.organisation_id.is_not(None))
@@ -217,7 +218,7 @@ def producers(
             sa.select(
                 Thread.organisation_id,
                 sa.func.count().label("received"),
-                sa.func.count(Thread.first_response_at).label("answered"),
+                sa.func.count(Thread.answered_at).label("answered"),
                 sa.func.count(sa.case((Thread.status == ThreadStatus.RESOLVED.value, 1))).label("resolved"),
                 sa.func.count(sa.case((Thread.status == ThreadStatus.DECLINED.value, 1))).label("declined"),
                 sa.func.count(sa.case((Thread.kind == ThreadKind.DATA_REQUEST.value, 1))).label("data_requests"),
@@ -237,12 +238,13 @@ def producers(
     if quality_counts is None:
         quality_counts = _quality_counts(scope)
 
-    # Delays: the (received, first answer) pairs of the scope, in one query; working days in Python.
+    # Delays: the (received by the service, first response) pairs of the scope, in one query; working days in
+    # Python.
     working_days: dict[int, list[int]] = defaultdict(list)
     datagouv: dict[int, list[float]] = defaultdict(list)
     ranks = WorkingDayRanks()
     for organisation_id, received_at, answered_at in db.session.execute(
-        sa.select(Thread.organisation_id, Thread.created_at, Thread.first_response_at).where(condition)
+        sa.select(Thread.organisation_id, Thread.received_at, Thread.first_response_at).where(condition)
     ):
         datagouv[organisation_id].append(datagouv_delay_days(received_at, answered_at))
         if answered_at is not None:

@@ -258,7 +258,7 @@ def _slow_answers_rule(scope: Scope, producers, ids_by_slug, target: int) -> lis
     late: dict[int | None, list[int]] = defaultdict(list)
     ranks = WorkingDayRanks()
     for organisation_id, thread_id, received_at, answered_at in db.session.execute(
-        sa.select(Thread.organisation_id, Thread.id, Thread.created_at, Thread.first_response_at)
+        sa.select(Thread.organisation_id, Thread.id, Thread.received_at, Thread.first_response_at)
         .where(
             scope.condition(),
             Thread.first_response_at.is_not(None),

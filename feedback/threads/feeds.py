@@ -29,7 +29,15 @@ from feedback.database import utcnow
 from feedback.extensions import db
 from feedback.i18n import french_date, french_datetime
 from feedback.threads import queries
-from feedback.threads.models import DeclineReason, Message, Thread, ThreadEvent, ThreadKind, ThreadStatus
+from feedback.threads.models import (
+    DeclineReason,
+    Message,
+    MessagePurpose,
+    Thread,
+    ThreadEvent,
+    ThreadKind,
+    ThreadStatus,
+)
 from feedback.threads.views import filters_from_request
 from feedback.threads.workflow import can
 
@@ -200,8 +208,11 @@ def thread_entries(thread: Thread, page_url: str) -> list[Entry]:
 def _message_entry(message: Message, page_url: str) -> Entry:
     link = f"{page_url}#message-{message.id}"
     if message.as_organisation is not None:
-        title = f"Réponse officielle de {message.as_organisation.name}"
+        title = f"{message.purpose_label} de {message.as_organisation.name}"
         author = f"{message.author.name} ({message.as_organisation.name})"
+    elif message.purpose != MessagePurpose.REPLY:
+        title = f"{message.purpose_label} de {message.author.name}"
+        author = message.author.name
     else:
         title = f"Message de {message.author.name}"
         author = message.author.name

@@ -69,6 +69,32 @@ OPEN_STATUSES = frozenset(
 CLOSED_STATUSES = frozenset(set(ThreadStatus) - OPEN_STATUSES)
 
 
+class MessagePurpose(enum.StrEnum):
+    """What a message is for. Only an answer and a request for details are the service's response to the
+    requester (`threads.answers`); the other words of the service go with an event of their own."""
+
+    REPLY = "reply"  # anyone's message who does not answer for the service
+    ANSWER = "answer"  # the service's answer, written by a member of the service that owns the thread
+    DETAILS_REQUEST = "details_request"  # the service asks the requester to clarify (R124-1)
+    TRANSFER_NOTE = "transfer_note"  # why the thread goes to another service
+    EXTENSION_MOTIVE = "extension_motive"  # why the deadline is extended to two months (R124-1)
+    INTERNAL_NOTE = "internal_note"  # for the service and the curators only
+
+    @property
+    def label(self) -> str:
+        return MESSAGE_PURPOSE_LABELS[self]
+
+
+MESSAGE_PURPOSE_LABELS = {
+    MessagePurpose.REPLY: "Message",
+    MessagePurpose.ANSWER: "Réponse officielle",
+    MessagePurpose.DETAILS_REQUEST: "Demande de précisions",
+    MessagePurpose.TRANSFER_NOTE: "Note de transfert",
+    MessagePurpose.EXTENSION_MOTIVE: "Motif de prolongation",
+    MessagePurpose.INTERNAL_NOTE: "Note interne",
+}
+
+
 class Visibility(enum.StrEnum):
     PUBLIC = "public"
     RESTRICTED = "restricted"  # the author, the target organisation, the curators
@@ -208,7 +234,13 @@ class Thread(db.Model):
     public_messages_count: Mapped[int] = mapped_column(default=0)
     followers_count: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # When the service that owns the thread received it: its creation, or its last routing or transfer. The
+    # service's delays run from here; the legal deadline runs from the creation (`threads.answers`).
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The owning service's first response since it received the thread (an answer or a request for details),
+    # and when it answered (that response, or its closing the thread with a status, whichever came first).
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Id of the data.gouv.fr discussion this thread was imported from.
@@ -254,7 +286,10 @@ class Thread(db.Model):
 
 class Message(db.Model):
     __tablename__ = "message"
-    __table_args__ = (sa.Index("ix_message_thread_created", "thread_id", "created_at"),)
+    __table_args__ = (
+        sa.Index("ix_message_thread_created", "thread_id", "created_at"),
+        allowed_values("purpose", MessagePurpose),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     thread_id: Mapped[int] = mapped_column(sa.ForeignKey("thread.id", ondelete="CASCADE"))
@@ -262,6 +297,7 @@ class Message(db.Model):
     # Posted on behalf of this organisation: an official answer of the producer.
     as_organisation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisation.id", ondelete="SET NULL"))
     internal: Mapped[bool] = mapped_column(default=False)
+    purpose: Mapped[str] = mapped_column(sa.String(20), default=MessagePurpose.REPLY.value)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -271,6 +307,14 @@ class Message(db.Model):
     thread: Mapped[Thread] = relationship()
     author: Mapped[User] = relationship()
     as_organisation: Mapped[Organisation | None] = relationship()
+
+    @property
+    def purpose_label(self) -> str:
+        return MessagePurpose(self.purpose).label
+
+    @property
+    def is_official_answer(self) -> bool:
+        return self.purpose == MessagePurpose.ANSWER
 
 
 class ThreadEvent(db.Model):

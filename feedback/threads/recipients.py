@@ -33,7 +33,16 @@ from feedback.extensions import db
 from feedback.i18n import french_date
 from feedback.notifications.models import Frequency, Notification, NotificationKind, NotificationPreference
 from feedback.notifications.services import notify
-from feedback.threads.models import Follow, Message, Subscription, Thread, ThreadEvent, ThreadKind, ThreadStatus
+from feedback.threads.models import (
+    Follow,
+    Message,
+    MessagePurpose,
+    Subscription,
+    Thread,
+    ThreadEvent,
+    ThreadKind,
+    ThreadStatus,
+)
 from feedback.threads.workflow import can, can_view
 
 TITLE_LENGTH = 120
@@ -235,8 +244,10 @@ def notify_event(
         return _notify_new_thread(thread, event, actor)
     if event.type == "message":
         kind = NotificationKind.MESSAGE
-        if payload.get("official") and thread.organisation is not None:
-            text = f"{who}, pour {thread.organisation.name}, a répondu sur {title}"
+        for_service = message is not None and message.as_organisation_id is not None
+        if for_service and thread.organisation is not None:
+            verb = "demande des précisions" if message.purpose == MessagePurpose.DETAILS_REQUEST else "a répondu"
+            text = f"{who}, pour {thread.organisation.name}, {verb} sur {title}"
         else:
             text = f"{who} a répondu sur {title}"
         people = recipients(thread, actor)

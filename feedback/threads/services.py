@@ -16,12 +16,13 @@ from feedback.database import utcnow
 from feedback.extensions import db
 from feedback.markdown import plain_text, render_markdown
 from feedback.search import normalise
-from feedback.threads import deadlines, recipients
+from feedback.threads import answers, deadlines, recipients
 from feedback.threads.models import (
     THREAD_SEARCH,
     DeclineReason,
     Follow,
     Message,
+    MessagePurpose,
     RequestWant,
     Subscription,
     Thread,
@@ -193,6 +194,7 @@ def create_thread(author: User, new: NewThread, *, created_at: datetime | None =
         wished_on=new.wished_on,
         due_at=initial_due_at(kind, now) if organisation else None,
         created_at=now,
+        received_at=now,
         last_activity_at=now,
         messages_count=1,
         public_messages_count=1,
@@ -222,23 +224,24 @@ def post_message(
     body: str,
     *,
     internal: bool = False,
-    official: bool = True,
+    purpose: MessagePurpose | None = None,
     posted_at: datetime | None = None,
     moves_status: bool = True,
     notify: bool = True,
 ) -> Message:
-    """A reply, an official answer of the producer, or an internal note.
+    """A reply, the service's answer, or an internal note; `purpose`: what the operation that posts it makes of
+    it (a request for details, a transfer note, an extension motive — `answers.message_purpose`).
 
-    A producer member's first answer moves a new thread to "pris en compte"; the author's reply to a
-    request for details moves it back there (unless `moves_status` is false: the caller sets the status).
-    The message's notification tells of that move too. `notify` false: the caller's own event tells of
-    the message (a motive, a question, the word on a transfer), so that nobody is told twice."""
+    The service's first response moves a new thread to "pris en compte"; the author's reply to a request for
+    details moves it back there (unless `moves_status` is false: the caller sets the status). The message's
+    notification tells of that move too. `notify` false: the caller's own event tells of the message (a
+    motive, a question, the word on a transfer), so that nobody is told twice."""
     _require(author, "internal_note" if internal else "reply", thread)
     body = _check_body(body)
     now = posted_at or utcnow()
     as_organisation = None
-    if not internal and official and can(author, "answer_officially", thread):
-        as_organisation = thread.organisation_id
+    if not internal and answers.answers_for_service(author, thread):
+        as_organisation = thread.organisation_id  # signed "pour <service>"
     message = Message(
         thread_id=thread.id,
         author_id=author.id,
@@ -246,6 +249,7 @@ def post_message(
         body_html=str(render_markdown(body)),
         as_organisation_id=as_organisation,
         internal=internal,
+        purpose=answers.message_purpose(author, thread, internal=internal, requested=purpose).value,
         created_at=now,
     )
     db.session.add(message)
@@ -261,16 +265,15 @@ def post_message(
         internal=internal,
         at=now,
         message_id=message.id,
-        official=as_organisation is not None,
+        purpose=message.purpose,
     )
     if internal:
         if notify:
             recipients.notify_event(thread, event, author, message=message)
         return message
     thread.public_messages_count += 1
-    if as_organisation is not None:
-        if thread.first_response_at is None:
-            thread.first_response_at = now
+    answers.note_message(thread, message)
+    if answers.is_response(message):
         if moves_status and thread.status == ThreadStatus.NEW:
             _change(thread, author, ThreadStatus.ACKNOWLEDGED, now, automatic=True)
     elif moves_status and author.id == thread.author_id and thread.status == ThreadStatus.NEEDS_INFO:
@@ -334,7 +337,11 @@ def change_status(
             )
         thread.resolution_dataset_id = resolution_dataset.id
         payload.update(resolution_dataset_id=resolution_dataset.id)
+    by_service = answers.answers_for_service(actor, thread)
+    if status in answers.SERVICE_CLOSINGS:
+        payload.update(by_service=by_service)
     event = _change(thread, actor, status, now, **payload)
+    answers.note_status(thread, status, by_service=by_service, at=now)
     message = None
     if motive and motive.strip():  # the motive, or a word on the change, goes to the requester
         message = post_message(thread, actor, motive, posted_at=now, moves_status=False, notify=False)
@@ -395,7 +402,15 @@ def ask_details(thread: Thread, actor: User, question: str, *, expected_version:
     if thread.status != ThreadStatus.NEEDS_INFO:
         event = _change(thread, actor, ThreadStatus.NEEDS_INFO, now)
     # Already waiting for details: the question is a message like another.
-    message = post_message(thread, actor, question, posted_at=now, moves_status=False, notify=event is None)
+    message = post_message(
+        thread,
+        actor,
+        question,
+        purpose=MessagePurpose.DETAILS_REQUEST,
+        posted_at=now,
+        moves_status=False,
+        notify=event is None,
+    )
     if event is not None:
         recipients.notify_event(thread, event, actor, message=message)
 
@@ -413,9 +428,12 @@ def transfer_thread(
     message = _check_body(message)
     now = utcnow()
     previous = thread.organisation_id
-    word = post_message(thread, actor, message, posted_at=now, moves_status=False, notify=False)
+    word = post_message(
+        thread, actor, message, purpose=MessagePurpose.TRANSFER_NOTE, posted_at=now, moves_status=False, notify=False
+    )
     thread.organisation_id = organisation.id
     thread.assignee_id = None
+    answers.note_received(thread, now)
     event = record_event(
         thread,
         actor,
@@ -442,7 +460,9 @@ def extend_deadline(thread: Thread, actor: User, motive: str, *, expected_versio
     assert previous is not None  # `can` extends only a thread with a deadline
     thread.due_at = deadlines.legal_due_at(thread.created_at, extended=True)
     thread.deadline_extended = True
-    message = post_message(thread, actor, motive, posted_at=now, moves_status=False, notify=False)
+    message = post_message(
+        thread, actor, motive, purpose=MessagePurpose.EXTENSION_MOTIVE, posted_at=now, moves_status=False, notify=False
+    )
     event = record_event(
         thread,
         actor,
@@ -605,6 +625,7 @@ def route_thread(thread: Thread, actor: User, organisation: Organisation) -> Non
     previous = thread.organisation_id
     thread.organisation_id = organisation.id
     now = utcnow()
+    answers.note_received(thread, now)
     if thread.due_at is None:  # the deadline runs from the request's receipt by the administration
         thread.due_at = initial_due_at(ThreadKind(thread.kind), thread.created_at)
     event = record_event(

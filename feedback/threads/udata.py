@@ -20,7 +20,17 @@ from feedback.catalogue.sources import RejectedRow, parse_datetime
 from feedback.extensions import db
 from feedback.markdown import render_markdown
 from feedback.search import normalise
-from feedback.threads.models import THREAD_SEARCH, Message, Subscription, Thread, ThreadKind, ThreadStatus, Visibility
+from feedback.threads import answers
+from feedback.threads.models import (
+    THREAD_SEARCH,
+    Message,
+    MessagePurpose,
+    Subscription,
+    Thread,
+    ThreadKind,
+    ThreadStatus,
+    Visibility,
+)
 from feedback.threads.services import initial_due_at, record_event, search_text_of
 
 
@@ -146,6 +156,7 @@ class DiscussionImport:
             dataset_id=dataset.id,
             organisation_id=dataset.organisation_id,
             created_at=created_at,
+            received_at=created_at,
             last_activity_at=created_at,
             due_at=initial_due_at(ThreadKind.QUESTION, created_at) if dataset.organisation_id else None,
             udata_id=udata_id,
@@ -172,25 +183,22 @@ class DiscussionImport:
                 str((post.get("posted_by_organization") or {}).get("id") or "").lower()
             )
             posted_on = posted_on or created_at
-            db.session.add(
-                Message(
-                    thread_id=thread.id,
-                    author_id=poster.id,
-                    body=content,
-                    body_html=str(render_markdown(content)),
-                    as_organisation_id=organisation.id if organisation else None,
-                    created_at=posted_on,
-                )
+            # Posted as the organisation the discussion is addressed to: that service's answer.
+            for_service = organisation is not None and organisation.id == thread.organisation_id
+            message = Message(
+                thread_id=thread.id,
+                author_id=poster.id,
+                body=content,
+                body_html=str(render_markdown(content)),
+                as_organisation_id=organisation.id if organisation else None,
+                purpose=(MessagePurpose.ANSWER if for_service else MessagePurpose.REPLY).value,
+                created_at=posted_on,
             )
+            db.session.add(message)
             thread.messages_count += 1
             thread.public_messages_count += 1
             thread.last_activity_at = max(thread.last_activity_at, posted_on)
-            if (
-                organisation is not None
-                and organisation.id == thread.organisation_id
-                and thread.first_response_at is None
-            ):
-                thread.first_response_at = posted_on
+            answers.note_message(thread, message)
             bodies.append(content)
             self.summary.messages += 1
         if closed_at is not None:
@@ -206,6 +214,9 @@ class DiscussionImport:
                 previous=ThreadStatus.NEW.value,
                 status=ThreadStatus.RESOLVED.value,
                 automatic=False,
+                # Who closed a discussion on data.gouv.fr is not known to be the service: its answer, if any,
+                # is its messages.
+                by_service=False,
                 imported_from="data.gouv.fr",
             )
         elif thread.first_response_at is not None:

@@ -287,7 +287,7 @@ def test_asking_for_details_tells_the_author_then_a_second_question_is_a_message
     asked, again = [n for n in notifications_of_thread(thread.id) if n.recipient_id == scene.author.id]
     assert asked.text == "Mathilde Membre demande des précisions sur « Demande trop large »"
     assert asked.link == f"/fils/{thread.id}#message-{first.id}"
-    assert again.text == "Mathilde Membre, pour DDT du Loiret, a répondu sur « Demande trop large »"
+    assert again.text == "Mathilde Membre, pour DDT du Loiret, demande des précisions sur « Demande trop large »"
     assert again.link == f"/fils/{thread.id}#message-{second.id}"
 
 

@@ -139,9 +139,9 @@ def test_a_thread_feed_tells_its_public_messages_and_events_newest_first(web, sc
     found = entries(root)
     assert [e["title"] for e in found] == [
         "Fil transféré à DDT de la Nièvre",
-        "Réponse officielle de DDT du Loiret",  # the word on the transfer
+        "Note de transfert de DDT du Loiret",  # the word on the transfer: not an answer
         "Délai de réponse prolongé",
-        "Réponse officielle de DDT du Loiret",  # the motive of the extension
+        "Motif de prolongation de DDT du Loiret",  # the motive of the extension: not an answer either
         "Statut : Pris en compte",  # the first answer of the producer
         "Réponse officielle de DDT du Loiret",
         "Message de Alice Autrice",
