@@ -9,6 +9,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
+from feedback import clock
+
 # Stable constraint names, so that migrations name the same thing on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -20,7 +22,8 @@ NAMING_CONVENTION = {
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """The current instant: the platform's one clock (`feedback.clock.now`), which tests can fix."""
+    return clock.now()
 
 
 class UTCDateTime(sa.TypeDecorator):

@@ -7,8 +7,9 @@ from datetime import date, datetime
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 
+from feedback.clock import PARIS
+
 LOCALE = "fr_FR"
-TIME_ZONE = "Europe/Paris"
 
 
 def french_date(value: date | datetime | None, format: str = "long") -> str:
@@ -16,9 +17,7 @@ def french_date(value: date | datetime | None, format: str = "long") -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return format_datetime(
-            value, format="d MMMM y" if format == "long" else "dd/MM/y", tzinfo=TIME_ZONE, locale=LOCALE
-        )
+        return format_datetime(value, format="d MMMM y" if format == "long" else "dd/MM/y", tzinfo=PARIS, locale=LOCALE)
     return format_date(value, format=format, locale=LOCALE)
 
 
@@ -26,7 +25,7 @@ def french_datetime(value: datetime | None) -> str:
     """`9 mai 2022 à 14:05`, Paris time."""
     if value is None:
         return ""
-    return format_datetime(value, format="d MMMM y 'à' HH:mm", tzinfo=TIME_ZONE, locale=LOCALE)
+    return format_datetime(value, format="d MMMM y 'à' HH:mm", tzinfo=PARIS, locale=LOCALE)
 
 
 def french_number(value: int | float | None) -> str:

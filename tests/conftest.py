@@ -8,6 +8,7 @@ once; every other table is emptied after each test, so tests never see each othe
 from __future__ import annotations
 
 import os
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ import sqlalchemy as sa
 from flask import g
 from flask_migrate import upgrade
 
-from feedback import create_app
+from feedback import clock, create_app
 from feedback.catalogue.models import Territory, Theme
 from feedback.catalogue.reference import load_reference
 from feedback.extensions import db as _db
@@ -99,6 +100,16 @@ def client(app, db):
 @pytest.fixture
 def runner(app, db):
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def moment(monkeypatch):
+    """`moment(t)`: from then on in the test, the platform's clock (`feedback.clock.now`) reads `t`."""
+
+    def set_moment(instant):
+        monkeypatch.setattr(clock, "_frozen_at", instant.astimezone(UTC))
+
+    return set_moment
 
 
 @pytest.fixture

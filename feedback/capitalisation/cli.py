@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import click
@@ -16,8 +16,8 @@ from feedback.capitalisation.exports import report_json, report_markdown, write_
 from feedback.capitalisation.indicators import REPORT_STEPS, build_report_data
 from feedback.capitalisation.scope import Scope
 from feedback.catalogue.models import Territory, Theme
+from feedback.clock import paris_today
 from feedback.extensions import db
-from feedback.threads.deadlines import PARIS
 from feedback.threads.models import KIND_LABELS, USE_CASE_LABELS
 
 FORMATS = ("json", "md", "csv")
@@ -49,7 +49,7 @@ def _listed(values: dict) -> str:
 def _scope(date_from, date_to, producers, kinds, themes, territories, use_cases, include_restricted) -> Scope:
     start, end = _day(date_from, "--from"), _day(date_to, "--to")
     if start is not None and end is None:
-        end = datetime.now(PARIS).date()
+        end = paris_today()
     if start is not None and end is not None and start > end:
         raise click.ClickException(
             f"La période est vide : le {start:%d/%m/%Y} (--from) vient après le {end:%d/%m/%Y} (--to)."

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from feedback.threads.deadlines import PARIS
+from feedback.clock import PARIS
 from feedback.threads.models import KIND_LABELS, STATUS_LABELS, USE_CASE_LABELS, DeclineReason, ThreadKind
 from feedback.threads.taxonomy import CATEGORIES_BY_CODE
 

@@ -3,7 +3,7 @@ the same `Scope` from the same arguments, so that a link carries a scope from on
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import request
@@ -15,9 +15,9 @@ from feedback.accounts.models import Organisation
 from feedback.capitalisation.scope import Scope
 from feedback.catalogue import queries as catalogue_queries
 from feedback.catalogue.models import Territory, Theme, ThemeScheme
+from feedback.clock import paris_today
 from feedback.extensions import db
 from feedback.forms import Form
-from feedback.threads.deadlines import PARIS
 from feedback.threads.models import ThreadKind, UseCase
 
 # How many values one multiple filter takes: enough for any real scope, few enough to keep the SQL small.
@@ -63,7 +63,7 @@ class ScopeForm(Form):
 
     def __init__(self, formdata=None, *, today: date | None = None, **kwargs):
         super().__init__(formdata=request.args if formdata is None else formdata, **kwargs)
-        self.today = today or datetime.now(PARIS).date()
+        self.today = today or paris_today()
         self._producers: dict[str, int] | None = None
         self._known_values: dict[str, set[str]] = {}
 

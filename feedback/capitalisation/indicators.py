@@ -21,12 +21,12 @@ from rapidfuzz import fuzz, process
 
 from feedback.accounts.models import Organisation
 from feedback.capitalisation.recommendations import draft_recommendations
-from feedback.capitalisation.scope import Scope, paris_midnight
+from feedback.capitalisation.scope import Scope
 from feedback.catalogue.models import Dataset, Territory, Theme, dataset_theme
+from feedback.clock import PARIS, paris_day_start, working_days_between
 from feedback.database import utcnow
 from feedback.extensions import db
 from feedback.search import normalise
-from feedback.threads.deadlines import PARIS, WorkingDayRanks
 from feedback.threads.models import (
     USE_CASE_LABELS,
     DeclineReason,
@@ -140,7 +140,7 @@ def by_month(scope: Scope, first_received: datetime | None = None, last_received
     else:
         month_index = sa.case(
             *(
-                (Thread.created_at < paris_midnight(month), index - 1)
+                (Thread.created_at < paris_day_start(month), index - 1)
                 for index, month in enumerate(months[1:], start=1)
             ),
             else_=len(months) - 1,
@@ -242,13 +242,12 @@ def producers(
     # Python.
     working_days: dict[int, list[int]] = defaultdict(list)
     datagouv: dict[int, list[float]] = defaultdict(list)
-    ranks = WorkingDayRanks()
     for organisation_id, received_at, answered_at in db.session.execute(
         sa.select(Thread.organisation_id, Thread.received_at, Thread.first_response_at).where(condition)
     ):
         datagouv[organisation_id].append(datagouv_delay_days(received_at, answered_at))
         if answered_at is not None:
-            working_days[organisation_id].append(ranks.between(received_at, answered_at))
+            working_days[organisation_id].append(working_days_between(received_at, answered_at))
 
     ids = set(counts) | set(scope.producer_ids)
     organisations = db.session.execute(

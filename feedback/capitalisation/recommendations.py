@@ -19,8 +19,8 @@ from flask import current_app
 from feedback.accounts.models import Organisation
 from feedback.capitalisation.models import Priority
 from feedback.capitalisation.scope import Scope
+from feedback.clock import working_days_between
 from feedback.extensions import db
-from feedback.threads.deadlines import WorkingDayRanks
 from feedback.threads.models import Thread, ThreadKind
 
 # Dead links: one report may be a passing outage of a server; two in the period, on the datasets of one
@@ -256,7 +256,6 @@ def _slow_answers_rule(scope: Scope, producers, ids_by_slug, target: int) -> lis
         return []
     # The threads answered later than the target, in working days (computed here, as for the median).
     late: dict[int | None, list[int]] = defaultdict(list)
-    ranks = WorkingDayRanks()
     for organisation_id, thread_id, received_at, answered_at in db.session.execute(
         sa.select(Thread.organisation_id, Thread.id, Thread.received_at, Thread.first_response_at)
         .where(
@@ -266,7 +265,7 @@ def _slow_answers_rule(scope: Scope, producers, ids_by_slug, target: int) -> lis
         )
         .order_by(Thread.id)
     ):
-        if answered_at is not None and ranks.between(received_at, answered_at) > target:
+        if answered_at is not None and working_days_between(received_at, answered_at) > target:
             late[organisation_id].append(thread_id)
     drafts = []
     for p in firing:

@@ -10,23 +10,18 @@ départements (and a country its régions). Restricted data requests are left ou
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
 from feedback.catalogue.models import Territory, Theme, dataset_territory, dataset_theme
+from feedback.clock import paris_day_start
 from feedback.extensions import db
-from feedback.threads.deadlines import PARIS
 from feedback.threads.models import Thread, thread_theme
 from feedback.threads.workflow import visible_threads
 
 # Territories hold at most a country, régions, départements and communes: three levels below a code.
 TERRITORY_DEPTH = 3
-
-
-def paris_midnight(day: date) -> datetime:
-    """The UTC instant at which `day` starts in Paris."""
-    return datetime.combine(day, time(0), tzinfo=PARIS).astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -72,12 +67,12 @@ class Scope:
 
     @property
     def start(self) -> datetime | None:
-        return paris_midnight(self.date_from) if self.date_from else None
+        return paris_day_start(self.date_from) if self.date_from else None
 
     @property
     def end(self) -> datetime | None:
         """The first instant after the period (exclusive bound)."""
-        return paris_midnight(self.date_to + timedelta(days=1)) if self.date_to else None
+        return paris_day_start(self.date_to + timedelta(days=1)) if self.date_to else None
 
     def previous(self) -> Scope | None:
         """The period of the same length just before this one, with the same other criteria; None when the

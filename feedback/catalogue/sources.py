@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from feedback import clock
+
 # Géo-IDE metadata records: a dataset ("jdd", jeu de données) or a dataset series ("ldd", lot de données).
 GEOIDE_RECORD_ID = re.compile(r"fr-120066022-[jl]dd-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 CATALOGUE_ID = re.compile(r"^[0-9a-f]{24}$")
@@ -186,7 +188,7 @@ def record_from_export_row(row: dict[str, str]) -> DatasetRecord:
     archived_at = None
     if archived and archived.lower() not in ("false", "0", "none"):
         archived_at = (
-            parse_datetime(row.get("last_modified"), "last_modified") or datetime.now(UTC)
+            parse_datetime(row.get("last_modified"), "last_modified") or clock.now()
             if archived.lower() == "true"
             else parse_datetime(archived, "archived")
         )

@@ -23,12 +23,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
 
 from feedback.accounts.models import User
+from feedback.clock import PARIS
 from feedback.database import utcnow
 from feedback.extensions import db
 from feedback.i18n import french_date, french_datetime
@@ -39,7 +39,6 @@ from feedback.notifications.models import Frequency, MailState, Notification, No
 from feedback.notifications.preferences import ALL_TOPICS, SUMMARY, TOPICS, FrequencyTable
 from feedback.notifications.unsubscribe import unsubscribe_path
 
-PARIS = ZoneInfo("Europe/Paris")
 DIGEST_TIME = time(7, 0)
 BATCH_SIZE = 500
 PREFERENCES_PATH = "/notifications/preferences"

@@ -35,19 +35,19 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import defer, selectinload
 
 from feedback.accounts.models import Membership, MembershipRole, User
+from feedback.clock import add_working_days, paris_date, working_days_between
 from feedback.database import utcnow
 from feedback.extensions import db
 from feedback.i18n import french_date
 from feedback.notifications.models import NotificationKind
 from feedback.notifications.services import notify
-from feedback.threads.deadlines import PARIS, add_working_days, working_days_between
 from feedback.threads.models import AlertLevel, DeadlineAlert, Thread, ThreadEvent, ThreadKind
 from feedback.threads.recipients import quoted_title, reachable, thread_path
 from feedback.threads.services import record_event
@@ -185,14 +185,10 @@ class Audience:
         return self._visible(self.curators, thread)
 
 
-def _paris_date(moment: datetime) -> date:
-    return moment.astimezone(PARIS).date()
-
-
 def _working_days_passed(start: datetime, now: datetime, days: int) -> bool:
     """Whether `days` working days have passed since `start` (counted in days, as `working_days_between`,
     without walking the calendar of a years-old thread)."""
-    return _paris_date(add_working_days(start, days)) <= _paris_date(now)
+    return paris_date(add_working_days(start, days)) <= paris_date(now)
 
 
 # Reminders --------------------------------------------------------------------------------------------------
@@ -216,7 +212,7 @@ def _send_reminders(now: datetime, summary: CheckSummary) -> None:
     due = []
     for thread in threads:
         level = next(level for level, before in REMINDERS if thread.due_at - now <= before)
-        key = f"{level.value}:{_paris_date(thread.due_at).isoformat()}"
+        key = f"{level.value}:{paris_date(thread.due_at).isoformat()}"
         if key not in sent.get(thread.id, {}):
             due.append((thread, level, key))
     audience = Audience(thread for thread, _, _ in due)
@@ -236,7 +232,7 @@ def _send_reminders(now: datetime, summary: CheckSummary) -> None:
 
 
 def _reminder_text(thread: Thread, now: datetime) -> str:
-    days = (_paris_date(thread.due_at) - _paris_date(now)).days
+    days = (paris_date(thread.due_at) - paris_date(now)).days
     when = "aujourd'hui" if days <= 0 else "demain" if days == 1 else f"dans {days} jours"
     return (
         f"Échéance {when} : la réponse à {quoted_title(thread.title)} est attendue au plus tard le "

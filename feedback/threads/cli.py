@@ -9,10 +9,10 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy.exc import IntegrityError
 
+from feedback.clock import PARIS
 from feedback.database import refresh_statistics
 from feedback.extensions import db
 from feedback.threads.alerts import check_deadlines
-from feedback.threads.deadlines import PARIS
 from feedback.threads.udata import UnreadableDiscussions, import_discussions
 
 MAX_LISTED = 50

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Literal, NamedTuple
 
 import sqlalchemy as sa
@@ -11,11 +11,12 @@ from sqlalchemy.orm import joinedload
 
 from feedback.accounts.models import Organisation
 from feedback.catalogue.models import Dataset, Territory, Theme, ThemeScheme
+from feedback.clock import paris_day_start
 from feedback.database import utcnow
 from feedback.extensions import db
 from feedback.pagination import Page, paginate
 from feedback.search import query_words, title_relevance
-from feedback.threads.deadlines import DUE_SOON, PARIS
+from feedback.threads.deadlines import DUE_SOON
 from feedback.threads.models import (
     THREAD_SEARCH,
     Message,
@@ -90,11 +91,6 @@ class ThreadFilters:
                 self.thread_ids,
             ]
         )
-
-
-def paris_day_start(day: date) -> datetime:
-    """The UTC instant at which `day` starts in Paris: a received-date filter counts days where services work."""
-    return datetime.combine(day, time(0), tzinfo=PARIS).astimezone(UTC)
 
 
 def overdue_condition(now=None):

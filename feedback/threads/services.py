@@ -448,14 +448,15 @@ def transfer_thread(
 
 def extend_deadline(thread: Thread, actor: User, motive: str, *, expected_version: int | None = None) -> None:
     """Extend a data request to two months (R124-1), once, within the first month, with a motive."""
+    now = utcnow()
+    if thread.due_at is not None and not extension_window_open(thread, now):
+        # `can` knows this rule too (no panel is offered); said here in words for whoever calls anyway.
+        raise ThreadError("Le délai d'un mois est dépassé : il ne peut plus être prolongé.", "motive")
     _require(actor, "extend", thread)
     _check_version(thread, expected_version)
     motive = (motive or "").strip()
     if not motive:
         raise ThreadError("Le motif de la prolongation est obligatoire : il est envoyé au demandeur.", "motive")
-    now = utcnow()
-    if not extension_window_open(thread, now):  # asked by `can` too; kept here as a second line
-        raise ThreadError("Le délai d'un mois est dépassé : il ne peut plus être prolongé.", "motive")
     previous = thread.due_at
     assert previous is not None  # `can` extends only a thread with a deadline
     thread.due_at = deadlines.legal_due_at(thread.created_at, extended=True)

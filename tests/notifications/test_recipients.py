@@ -330,9 +330,9 @@ def test_a_transfer_tells_the_author_the_followers_and_the_receiving_service(sce
     assert notification.link == f"/fils/{thread.id}#message-{last_message(thread).id}"
 
 
-def test_an_extension_tells_the_author_the_new_date(scene, monkeypatch):
+def test_an_extension_tells_the_author_the_new_date(scene, moment):
     thread = data_request(scene, title="Demande volumineuse", created_at=JANUARY_31)
-    monkeypatch.setattr(services, "utcnow", lambda: datetime(2026, 2, 20, 12, 0, tzinfo=UTC))
+    moment(datetime(2026, 2, 20, 12, 0, tzinfo=UTC))
 
     services.extend_deadline(thread, scene.member, "Volume important : 40 communes.")
     db.session.commit()

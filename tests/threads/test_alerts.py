@@ -140,10 +140,10 @@ def test_a_deadline_already_past_when_first_seen_gets_no_reminder(scene):
     assert alert_keys(thread.id) == ["coordinators"]  # escalation takes over
 
 
-def test_an_extended_deadline_gets_reminders_of_its_own(scene, monkeypatch):
+def test_an_extended_deadline_gets_reminders_of_its_own(scene, moment):
     thread = answered_request(scene)
     check(DUE - timedelta(days=6))
-    monkeypatch.setattr(services, "utcnow", lambda: datetime(2026, 11, 27, 9, 0, tzinfo=UTC))
+    moment(datetime(2026, 11, 27, 9, 0, tzinfo=UTC))
     services.extend_deadline(thread, scene.member, "Quarante communes à extraire.")
     db.session.commit()
     assert thread.due_at == datetime(2027, 1, 2, 8, 0, tzinfo=UTC)  # 2 November + two months
@@ -309,12 +309,12 @@ def test_an_action_of_the_service_stops_the_inactivity_escalation(scene, who, ac
     assert summary.to_coordinators == (1 if escalated else 0)
 
 
-def test_a_transferred_thread_is_counted_from_its_transfer(scene, monkeypatch):
+def test_a_transferred_thread_is_counted_from_its_transfer(scene, moment):
     thread = question(scene, title="Source des zones inondables", created_at=QUESTION_RECEIVED)
     nina = factories.create_user(name="Nina Coordinatrice", organisation=scene.other_producer, coordinator=True)
     # Transferred on Monday 21 December by the curators: the Nièvre's 10 working days are 22, 23, 24, 28, 29,
     # 30, 31 December, 4, 5 and 6 January (Christmas and New Year's Day off).
-    monkeypatch.setattr(services, "utcnow", lambda: datetime(2026, 12, 21, 9, 0, tzinfo=UTC))
+    moment(datetime(2026, 12, 21, 9, 0, tzinfo=UTC))
     services.transfer_thread(thread, scene.curator, scene.other_producer, "La Nièvre détient cette donnée.")
     db.session.commit()
 

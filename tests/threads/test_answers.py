@@ -7,10 +7,7 @@ first day, up to and including the last one.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, date, datetime
-
-import pytest
 
 from feedback.capitalisation import indicators
 from feedback.capitalisation.scope import Scope
@@ -24,18 +21,6 @@ from .conftest import data_request, html, page_text
 def at(day: int, hour: int = 9) -> datetime:
     """A moment of November 2026 (UTC; Paris is UTC+1 then)."""
     return datetime(2026, 11, day, hour, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def moment(monkeypatch) -> Callable[[datetime], None]:
-    """`moment(t)`: the services act at `t` from now on."""
-
-    def set_moment(instant: datetime) -> None:
-        clock = lambda: instant  # noqa: E731
-        monkeypatch.setattr(services, "utcnow", clock)
-        monkeypatch.setattr("feedback.threads.workflow.utcnow", clock)
-
-    return set_moment
 
 
 NOVEMBER = Scope(date_from=date(2026, 11, 1), date_to=date(2026, 11, 30))

@@ -23,10 +23,10 @@ import sqlalchemy as sa
 
 from feedback.capitalisation import services as reports
 from feedback.capitalisation.scope import Scope
+from feedback.clock import paris_today
 from feedback.database import utcnow
 from feedback.extensions import db
 from feedback.threads import services
-from feedback.threads.deadlines import PARIS
 from feedback.threads.models import Thread
 from feedback.threads.workflow import can, can_view
 
@@ -77,10 +77,6 @@ def secrets(scene) -> Secrets:
     reports.publish_report(report, scene.curator)
     db.session.commit()
     return Secrets(public=public, restricted=restricted, other_restricted=other_restricted, report_slug=report.slug)
-
-
-def paris_today():
-    return utcnow().astimezone(PARIS).date()
 
 
 def _zip_text(response) -> str:

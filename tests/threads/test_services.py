@@ -599,9 +599,9 @@ def test_a_transfer_needs_another_producer_and_a_message(scene):
     assert thread.messages_count == 1
 
 
-def test_a_data_request_is_extended_to_two_months_once_within_the_first_month(scene, monkeypatch):
+def test_a_data_request_is_extended_to_two_months_once_within_the_first_month(scene, moment):
     thread = data_request(scene, created_at=JANUARY_31)
-    monkeypatch.setattr(services, "utcnow", lambda: datetime(2026, 2, 20, 12, 0, tzinfo=UTC))
+    moment(datetime(2026, 2, 20, 12, 0, tzinfo=UTC))
 
     services.extend_deadline(thread, scene.member, "Volume important : 40 communes.")
 
@@ -618,18 +618,18 @@ def test_a_data_request_is_extended_to_two_months_once_within_the_first_month(sc
     assert thread.due_at == datetime(2026, 3, 31, 9, 0, tzinfo=UTC)
 
 
-def test_the_last_moment_to_extend_is_the_end_of_the_first_month(scene, monkeypatch):
+def test_the_last_moment_to_extend_is_the_end_of_the_first_month(scene, moment):
     thread = data_request(scene, created_at=JANUARY_31)
-    monkeypatch.setattr(services, "utcnow", lambda: datetime(2026, 2, 28, 9, 0, tzinfo=UTC))
+    moment(datetime(2026, 2, 28, 9, 0, tzinfo=UTC))
 
     services.extend_deadline(thread, scene.member, "Complexité de l'extraction.")
 
     assert thread.due_at == datetime(2026, 3, 31, 9, 0, tzinfo=UTC)
 
 
-def test_a_data_request_is_not_extended_after_its_first_month(scene, monkeypatch):
+def test_a_data_request_is_not_extended_after_its_first_month(scene, moment):
     thread = data_request(scene, created_at=JANUARY_31)
-    monkeypatch.setattr(services, "utcnow", lambda: datetime(2026, 2, 28, 9, 1, tzinfo=UTC))
+    moment(datetime(2026, 2, 28, 9, 1, tzinfo=UTC))
 
     with pytest.raises(services.ThreadError) as refused:
         services.extend_deadline(thread, scene.member, "Trop tard.")
