@@ -102,9 +102,10 @@ def _register_commands(app: Flask) -> None:
     from feedback.catalogue.cli import catalogue, reference
     from feedback.demo import demo
     from feedback.notifications.cli import notifications
+    from feedback.texts import texts
     from feedback.threads.cli import deadlines, threads
 
-    for group in (users, reference, catalogue, threads, deadlines, notifications, reports, demo):
+    for group in (users, reference, catalogue, threads, deadlines, notifications, reports, texts, demo):
         app.cli.add_command(group)
 
 

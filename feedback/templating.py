@@ -33,6 +33,7 @@ def register(app) -> None:
         date_fr=i18n.french_date,
         datetime_fr=i18n.french_datetime,
         number_fr=i18n.french_number,
+        # Only for reports published before their texts were stored rendered (their snapshot never changes).
         markdown=render_markdown,
         excerpt=excerpt,
     )

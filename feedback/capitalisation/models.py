@@ -11,11 +11,12 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from feedback.accounts.models import Organisation, User
 from feedback.database import UTCDateTime, allowed_values, utcnow
 from feedback.extensions import db
+from feedback.markdown import render_markdown
 
 
 class ReportStatus(enum.StrEnum):
@@ -48,6 +49,7 @@ class Report(db.Model):
     slug: Mapped[str] = mapped_column(sa.String(120), unique=True)
     title: Mapped[str] = mapped_column(sa.String(200))
     summary: Mapped[str] = mapped_column(sa.Text, default="")  # markdown
+    summary_html: Mapped[str] = mapped_column(sa.Text, default="")  # rendered once, when written
     # The scope's criteria (Scope.to_json); restricted threads are never in a report's figures.
     scope: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     # A restitution report: the producer it is for (its figures next to the national median).
@@ -65,6 +67,11 @@ class Report(db.Model):
     recommendations: Mapped[list[Recommendation]] = relationship(
         back_populates="report", cascade="all, delete-orphan", order_by="Recommendation.position"
     )
+
+    @validates("summary")
+    def _render_summary(self, key, value: str | None) -> str | None:
+        self.summary_html = str(render_markdown(value))
+        return value
 
     @property
     def is_published(self) -> bool:
@@ -88,6 +95,7 @@ class Recommendation(db.Model):
     rule: Mapped[str | None] = mapped_column(sa.String(40))
     title: Mapped[str] = mapped_column(sa.String(200))
     text: Mapped[str] = mapped_column(sa.Text, default="")  # markdown
+    text_html: Mapped[str] = mapped_column(sa.Text, default="")  # rendered once, when written
     # The figures it rests on and the ids of the threads behind them.
     evidence: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     edited: Mapped[bool] = mapped_column(default=False)
@@ -96,3 +104,8 @@ class Recommendation(db.Model):
 
     report: Mapped[Report] = relationship(back_populates="recommendations")
     audience: Mapped[Organisation | None] = relationship()
+
+    @validates("text")
+    def _render_text(self, key, value: str | None) -> str | None:
+        self.text_html = str(render_markdown(value))
+        return value

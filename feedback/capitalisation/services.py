@@ -298,6 +298,7 @@ def recommendation_data(recommendations: list[Recommendation], *, public: bool) 
                 "priority": r.priority,
                 "title": r.title,
                 "text": r.text,
+                "text_html": r.text_html,
                 "edited": r.edited,
                 "evidence": {"figures": evidence.get("figures", {}), "thread_ids": ids},
             }
@@ -344,6 +345,7 @@ def report_data(report: Report, *, public: bool = False, now: datetime | None = 
             "slug": report.slug,
             "title": report.title,
             "summary": report.summary,
+            "summary_html": report.summary_html,
             "status": ReportStatus.PUBLISHED.value if public else report.status,
             "published_at": None,
             "producer": {"slug": producer.slug, "name": producer.name} if producer is not None else None,

@@ -6,11 +6,12 @@ import enum
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from feedback.accounts.models import Organisation
 from feedback.database import UTCDateTime, utcnow
 from feedback.extensions import db
+from feedback.markdown import render_markdown
 from feedback.search import FullTextIndex
 
 
@@ -150,12 +151,19 @@ class Dataset(db.Model):
     tags: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     zones: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     description: Mapped[str] = mapped_column(sa.Text, default="")
+    # The description rendered and sanitised once, when it is written (`feedback.markdown`).
+    description_html: Mapped[str] = mapped_column(sa.Text, default="")
     # Normalised title, acronym, producer, tags and description: what full-text search reads.
     search_text: Mapped[str] = mapped_column(sa.Text, default="")
 
     organisation: Mapped[Organisation | None] = relationship(lazy="joined", innerjoin=False)
     themes: Mapped[list[Theme]] = relationship(secondary=dataset_theme, order_by=Theme.label)
     territories: Mapped[list[Territory]] = relationship(secondary=dataset_territory, order_by=Territory.code)
+
+    @validates("description")
+    def _render_description(self, key, value: str | None) -> str | None:
+        self.description_html = str(render_markdown(value))
+        return value
 
     @property
     def datagouv_url(self) -> str:

@@ -28,7 +28,7 @@ from feedback.catalogue.reference import ServiceRecord, read_services, territory
 from feedback.catalogue.sources import DatasetRecord, SourceRow, read_source
 from feedback.database import refresh_statistics, utcnow
 from feedback.extensions import db
-from feedback.markdown import plain_text
+from feedback.markdown import plain_text, render_markdown
 from feedback.search import normalise
 
 BATCH_SIZE = 1000
@@ -187,6 +187,7 @@ class CatalogueImport:
             "search_title": normalise(record.title)[:500],
             "acronym": (record.acronym or None) and record.acronym[:100],
             "description": record.description,
+            "description_html": str(render_markdown(record.description)),
             "organisation_id": organisation.id if organisation else None,
             "landing_url": (record.landing_url or None) and record.landing_url[:500],
             "geoide_record_id": record.geoide_record_id,

@@ -249,8 +249,9 @@ def _field_error(form, error: services.ThreadError) -> None:
 
 
 @blueprint.post("/fils/apercu")
+@limiter.limit("30 per minute")
 def preview():
-    """The markdown of a message as it will be shown (htmx)."""
+    """The markdown of a message as it will be shown (htmx); as long as a message may be, and rate-limited."""
     body = request.form.get("body", "")[: services.MAX_BODY_LENGTH]
     html = render_markdown(body) if body.strip() else Markup("<p class='fr-text--sm'>Rien à prévisualiser.</p>")
     return add_vary_header(current_app.make_response(render_template("threads/_preview.html", html=html)))

@@ -145,6 +145,7 @@ def test_publish_freezes_public_figures_and_notifies_the_coordinators_concerned(
         "slug": "bilan",
         "title": "Bilan",
         "summary": "",
+        "summary_html": "",
         "status": "published",
         "published_at": "2025-07-15T12:00:00+00:00",
         "producer": None,

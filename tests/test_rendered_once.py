@@ -1,0 +1,180 @@
+"""User and catalogue text is rendered once, when it is written, by a renderer whose cost is linear in its
+input: pathological inputs at the message limit render in well under a tenth of a second; pages show the
+stored HTML; `texts render` renders it again; the preview is bounded and rate-limited."""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import pytest
+import sqlalchemy as sa
+
+from feedback.capitalisation import services as reports
+from feedback.capitalisation.scope import Scope
+from feedback.catalogue.models import Dataset
+from feedback.extensions import db, limiter
+from feedback.markdown import render_markdown
+from feedback.threads import services
+from feedback.threads.models import Message, ThreadKind
+
+from . import factories
+from .test_security import build_app
+
+LIMIT = services.MAX_BODY_LENGTH
+
+
+def _fill(unit: str) -> str:
+    return (unit * (LIMIT // len(unit) + 1))[:LIMIT]
+
+
+PATHOLOGICAL = {
+    "crochets ouverts": _fill("["),
+    "crochets imbriqués": _fill("[a]("),
+    "images ouvertes": _fill("!["),
+    "fermetures": _fill("]("),
+    "liens de référence": _fill("[a]"),
+    "étoiles": _fill("*"),
+    "emphases alternées": _fill("**a"),
+    "soulignés": _fill("_a "),
+    "emphases mêlées": _fill("*_"),
+    "barrés": _fill("~~a"),
+    "accents graves": "".join("`" * (n % 40 + 1) + "a" for n in range(4000))[:LIMIT],
+    "longue liste": _fill("- a\n"),
+    "listes imbriquées": "".join("  " * n + "- a\n" for n in range(3000))[:LIMIT],
+    "citations profondes": ">" * (LIMIT - 2) + " a",
+    "citations par ligne": "".join(">" * n + " a\n" for n in range(300))[:LIMIT],
+    "grand tableau": ("|a|b|c|\n|-|-|-|\n" + "|1|2|3|\n" * LIMIT)[:LIMIT],
+    "tableau large": "|" + "a|" * (LIMIT // 4 - 1) + "\n|" + "-|" * (LIMIT // 4 - 1) + "\n",
+    "tableau large et long": ("|" + "a|" * 100 + "\n|" + "-|" * 100 + "\n" + ("|" + "x|" * 100 + "\n") * 300)[:LIMIT],
+    "listes sur une ligne": _fill("- "),
+    "listes numérotées sur une ligne": _fill("1. "),
+    "citations et listes": _fill("> - "),
+    "éléments HTML imbriqués": _fill("<ul><li>"),
+    "blocs HTML imbriqués": _fill("<div>"),
+    "mises en forme HTML ouvertes": _fill("<b><i>"),
+    "tableaux HTML imbriqués": _fill("<table><tr><td>"),
+    "chevrons": _fill("<"),
+    "balises ouvertes": _fill("<a>"),
+    "balises non fermées": _fill("<div><span"),
+    "autoliens": _fill("<http://"),
+    "entités": _fill("&"),
+    "définitions de liens": "".join(f"[r{n}]: http://exemple.fr/{n}\n" for n in range(5000))[:LIMIT],
+}
+
+
+@pytest.mark.parametrize("name", sorted(PATHOLOGICAL))
+def test_pathological_input_at_the_message_limit_renders_in_under_100_ms(name):
+    source = PATHOLOGICAL[name]
+    assert len(source) <= LIMIT
+
+    timings = []
+    for _ in range(3):
+        started = time.perf_counter()
+        render_markdown(source)
+        timings.append(time.perf_counter() - started)
+
+    assert statistics.median(timings) < 0.1, f"{name}: {statistics.median(timings) * 1000:.0f} ms"
+
+
+def test_the_features_people_use_still_render():
+    html = render_markdown("# Titre\nligne 1\nligne 2\n\n|a|b|\n|-|-|\n|1|2|\n\n~~ancien~~ https://exemple.fr")
+
+    assert "<h2>Titre</h2>" in html  # the page has its own h1
+    assert "ligne 1<br>" in html or "ligne 1<br />" in html
+    assert "<table>" in html and "<td>1</td>" in html
+    assert "<del>ancien</del>" in html
+    assert '<a href="https://exemple.fr" rel="nofollow noopener noreferrer">https://exemple.fr</a>' in html
+
+
+# Stored, shown, rendered again -----------------------------------------------------------------------------
+
+
+def test_pages_show_the_html_stored_when_the_text_was_written(client, db):
+    dataset = factories.create_dataset(description="Atlas **officiel** des zones inondables.")
+    db.session.commit()
+    assert dataset.description_html == "<p>Atlas <strong>officiel</strong> des zones inondables.</p>"
+    # What the page shows is what is stored, not a new rendering of the source.
+    db.session.execute(
+        sa.update(Dataset).where(Dataset.id == dataset.id).values(description_html="<p>Ce qui est enregistré</p>")
+    )
+    db.session.commit()
+
+    page = client.get(f"/jeux-de-donnees/{dataset.catalogue_id}").get_data(as_text=True)
+
+    assert "Ce qui est enregistré" in page
+    assert "<strong>officiel</strong>" not in page
+
+
+def test_report_texts_are_stored_rendered(db):
+    curator = factories.create_user(role="curator")
+    report = reports.create_report(curator, "Bilan", Scope(), summary="Un **bilan**.")
+    recommendation = reports.add_recommendation(report, title="Publier", text="Publier les *dictionnaires*.")
+    db.session.commit()
+
+    assert report.summary_html == "<p>Un <strong>bilan</strong>.</p>"
+    assert recommendation.text_html == "<p>Publier les <em>dictionnaires</em>.</p>"
+
+
+def test_texts_render_renders_stale_html_again(runner, db):
+    author = factories.create_user()
+    dataset = factories.create_dataset(description="Une *description*.", organisation=factories.create_organisation())
+    services.create_thread(
+        author,
+        services.NewThread(kind=ThreadKind.QUESTION, title="Source", body="Quelle **source** ?", dataset=dataset),
+    )
+    db.session.commit()
+    stale = "<p>rendu par une ancienne version</p>"
+    db.session.execute(sa.update(Dataset).values(description_html=stale))
+    db.session.execute(sa.update(Message).values(body_html=stale))
+    db.session.commit()
+
+    result = runner.invoke(args=["texts", "render"])
+
+    assert result.exit_code == 0, result.output
+    assert "1 message(s), 1 description(s) de jeux de données, 0 résumé(s) de rapport" in result.output
+    assert db.session.scalar(sa.select(Dataset.description_html)) == "<p>Une <em>description</em>.</p>"
+    assert db.session.scalar(sa.select(Message.body_html)) == "<p>Quelle <strong>source</strong> ?</p>"
+    again = runner.invoke(args=["texts", "render"])
+    assert "0 message(s), 0 description(s) de jeux de données, 0 résumé(s) de rapport, 0 recommandation(s)" in (
+        again.output
+    )
+
+
+def test_texts_render_has_help(runner):
+    result = runner.invoke(args=["texts", "render", "--help"])
+
+    assert result.exit_code == 0
+    assert "Rendre à nouveau" in result.output
+
+
+# The preview ---------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def limited_app(app, tmp_path_factory):
+    previous = limiter.enabled
+    limited = build_app(app, tmp_path_factory, RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://")
+    try:
+        yield limited
+    finally:
+        limiter.reset()
+        limiter.enabled = previous
+        with limited.app_context():
+            db.engine.dispose()
+
+
+def test_the_preview_is_rate_limited(limited_app, db):
+    client = limited_app.test_client()
+
+    answers = [client.post("/fils/apercu", data={"body": "**essai**"}).status_code for _ in range(31)]
+
+    assert answers[:30] == [200] * 30
+    assert answers[30] == 429
+
+
+def test_the_preview_renders_at_most_a_message(client, db):
+    response = client.post("/fils/apercu", data={"body": "a" * LIMIT + "FIN-DU-TEXTE"})
+
+    assert response.status_code == 200
+    assert "FIN-DU-TEXTE" not in response.get_data(as_text=True)
