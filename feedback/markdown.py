@@ -1,10 +1,12 @@
 """Markdown → HTML → sanitised allow-list. The only way user or catalogue text becomes HTML.
 
-The renderer is cmark-gfm (GitHub's C implementation of CommonMark with its tables, strikethrough and autolink
-extensions, through `cmarkgfm`), whose cost is linear in its input: 50,000 characters of pathological input
-(unclosed brackets, emphasis runs, deep quotes, big tables…) render in milliseconds. The sanitiser, nh3
-(Rust, html5ever), is linear in the length of its input but not in the depth of nested elements: elements
-nested deeper than MAX_DEPTH lose their tags before it (`_limit_nesting`). Text is rendered once, when it is written, and the result stored beside its source
+The renderer is comrak (Rust, the CommonMark and GitHub-flavoured renderer of crates.io and docs.rs, through its
+Python bindings), whose cost is linear in its input — but for tables, whose cost grows with the square of their
+columns: a table row is cut at MAX_COLUMNS cells before rendering. The sanitiser, nh3 (Rust, html5ever), is
+linear in the length of its input but not in the depth of nested elements: elements nested deeper than
+MAX_DEPTH lose their tags before it (`_limit_nesting`), and quote markers beyond that depth stay text. So
+50,000 characters of pathological input (unclosed brackets, emphasis runs, deep quotes, big tables…) render
+in milliseconds. Text is rendered once, when it is written, and the result stored beside its source
 (`Message.body_html`, `Dataset.description_html`, the reports' texts); `flask --app wsgi texts render` renders
 everything again when this module changes (`RENDERER` names the version for that).
 """
@@ -14,19 +16,23 @@ from __future__ import annotations
 import html as html_lib
 import re
 
-import cmarkgfm
+import comrak
 import nh3
 import sqlalchemy as sa
-from cmarkgfm.cmark import Options
 from markupsafe import Markup
 
+# GitHub's extensions (tables, strikethrough, bare links) but its tag filter: raw HTML goes whole to nh3, which
+# drops <script> and <style> with their content rather than showing them escaped.
+_EXTENSIONS = comrak.ExtensionOptions()
+_EXTENSIONS.table = True
+_EXTENSIONS.strikethrough = True
+_EXTENSIONS.autolink = True
 # Raw HTML goes through to the sanitiser (catalogue descriptions are HTML); line breaks are kept as typed.
-_OPTIONS = Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_HARDBREAKS
-# GitHub's extensions but its tag filter: raw HTML goes whole to nh3, which drops <script> and <style> with
-# their content rather than showing them escaped.
-_EXTENSIONS = ["table", "strikethrough", "autolink"]
+_RENDER = comrak.RenderOptions()
+_RENDER.unsafe_ = True
+_RENDER.hardbreaks = True
 # Change this when the rendering or the allow-list changes, and run `texts render`.
-RENDERER = "cmark-gfm+nh3/1"
+RENDERER = "comrak+nh3/1"
 
 ALLOWED_TAGS = {
     "a",
@@ -74,6 +80,9 @@ ALLOWED_ATTRIBUTES = {
 # characters of `<ul><li>` take seconds). Elements nested deeper than this lose their tags, not their text.
 MAX_DEPTH = 32
 _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)[^>]*?(/?)>")
+# A table row of more cells than that: the pipes beyond are kept as text, before rendering.
+MAX_COLUMNS = 64
+_WIDE_ROW = re.compile(rf"^((?:[^|\n]*\|){{{MAX_COLUMNS}}})([^\n]*\|[^\n]*)$", re.MULTILINE)
 # A line that opens more quotes than that: the ones beyond are kept as text, before rendering.
 _DEEP_QUOTES = re.compile(rf"^((?:[ \t]*>){{{MAX_DEPTH}}})((?:[ \t]*>)+)", re.MULTILINE)
 _VOID = frozenset({"area", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"})
@@ -111,8 +120,11 @@ def render_markdown(source: str | None) -> Markup:
     """
     if not source:
         return Markup("")
-    source = _DEEP_QUOTES.sub(lambda found: found.group(1) + found.group(2).replace(">", "\\>"), source)
-    html = cmarkgfm.markdown_to_html_with_extensions(source, options=_OPTIONS, extensions=_EXTENSIONS)
+    if source.count(">") > MAX_DEPTH:
+        source = _DEEP_QUOTES.sub(lambda found: found.group(1) + found.group(2).replace(">", "\\>"), source)
+    if source.count("|") > MAX_COLUMNS:
+        source = _WIDE_ROW.sub(lambda found: found.group(1) + found.group(2).replace("|", "\\|"), source)
+    html = comrak.render_markdown(source, extension_options=_EXTENSIONS, render_options=_RENDER)
     html = _limit_nesting(html.replace("<h1", "<h2").replace("</h1>", "</h2>"))
     cleaned = nh3.clean(
         html,
