@@ -118,3 +118,39 @@ def test_a_forged_or_altered_link_is_refused_and_changes_nothing(web, scene, mai
         assert "Lien de désabonnement invalide" in page_text(response)
         assert "Aucune préférence n'a été changée" in page_text(response)
     assert choices_of(scene.author) == {}
+
+
+def _signed_elsewhere(app, salt: str | None, content) -> str:
+    """`content` signed with the application's own secret key for another purpose (`salt`; None: the default
+    salt of the signing library)."""
+    from itsdangerous import URLSafeSerializer, URLSafeTimedSerializer
+
+    if salt is None:
+        return URLSafeSerializer(app.config["SECRET_KEY"]).dumps(content)
+    return URLSafeTimedSerializer(app.config["SECRET_KEY"], salt=salt).dumps(content)
+
+
+@pytest.mark.parametrize(
+    "purpose",
+    ["confirmation", "password reset", "default salt", "session cookie", "another feature's salt"],
+)
+def test_a_token_signed_for_another_purpose_never_unsubscribes(app, web, scene, purpose):
+    """Its own salt is what keeps every other token of the platform (same secret key) from being an
+    unsubscribe link: the same content [person, "all"] signed for any other purpose is refused."""
+    from feedback.accounts import tokens
+
+    user = scene.author
+    content = [user.id, "all"]
+    token = {
+        "confirmation": lambda: tokens.confirmation_token(user),
+        "password reset": lambda: tokens.password_reset_token(user),
+        "default salt": lambda: _signed_elsewhere(app, None, content),
+        "session cookie": lambda: _signed_elsewhere(app, "cookie-session", content),
+        "another feature's salt": lambda: _signed_elsewhere(app, "feedback.mail.reply", content),
+    }[purpose]()
+    path = f"/notifications/desabonnement/{token}"
+
+    for response in (web.get(path), web.post(path)):
+        assert response.status_code == 400
+        assert "Lien de désabonnement invalide" in page_text(response)
+    assert choices_of(user) == {}
