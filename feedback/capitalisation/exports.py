@@ -106,197 +106,202 @@ def _volume_rows(totals: dict) -> list[tuple[str, int]]:
 
 
 def report_markdown(data: dict) -> str:
-    report = data.get("report")
+    """The report as a French Markdown document: its heading, then one section after another."""
+    lines = _heading_lines(data.get("report"))
+    lines += ["## Périmètre", "", *_scope_lines(data)]
+    if data.get("restitution"):
+        lines += _restitution_lines(data["restitution"])
+    for title, section in MARKDOWN_SECTIONS:
+        lines += [f"## {title}", "", *section(data)]
+    return "\n".join(lines)
+
+
+def _heading_lines(report: dict | None) -> list[str]:
     lines = [f"# {report['title'] if report else 'Rapport de capitalisation des retours sur les données'}", ""]
     if report and report.get("summary"):
         lines += [report["summary"].strip(), ""]
     if report and report.get("published_at"):
         published = datetime.fromisoformat(report["published_at"]).astimezone(PARIS)
         lines += [f"Publié le {published.strftime('%d/%m/%Y')}.", ""]
-    lines += ["## Périmètre", ""]
-    lines += _scope_lines(data)
-    if data.get("restitution"):
-        lines += _restitution_lines(data["restitution"])
+    return lines
 
-    lines += ["## Volumes", ""]
+
+def _volumes_section(data: dict) -> list[str]:
     previous = data["previous_period"]
     current_rows = _volume_rows(data["totals"])
-    if previous:
-        previous_rows = dict(_volume_rows(previous["totals"]))
-        heading = f"Période précédente ({_day(previous['from'])} – {_day(previous['to'])})"
-        lines += _table(
-            ["Indicateur", "Période", heading],
-            [[label, _number(value), _number(previous_rows[label])] for label, value in current_rows],
-        )
-    else:
-        lines += _table(["Indicateur", "Période"], [[label, _number(value)] for label, value in current_rows])
+    if not previous:
+        return _table(["Indicateur", "Période"], [[label, _number(value)] for label, value in current_rows])
+    previous_rows = dict(_volume_rows(previous["totals"]))
+    heading = f"Période précédente ({_day(previous['from'])} – {_day(previous['to'])})"
+    return _table(
+        ["Indicateur", "Période", heading],
+        [[label, _number(value), _number(previous_rows[label])] for label, value in current_rows],
+    )
 
-    lines += ["## Fils reçus par mois", ""]
-    if data["by_month"]:
-        lines += _table(
-            ["Mois", "Fils", *KINDS.values()],
-            [[m["month"], _number(m["threads"]), *(_number(m["by_kind"][k]) for k in KINDS)] for m in data["by_month"]],
-        )
-    else:
-        lines += ["Aucun fil sur la période.", ""]
 
-    lines += ["## Services producteurs", ""]
-    if data["producers"]:
+def _months_section(data: dict) -> list[str]:
+    if not data["by_month"]:
+        return ["Aucun fil sur la période.", ""]
+    return _table(
+        ["Mois", "Fils", *KINDS.values()],
+        [[m["month"], _number(m["threads"]), *(_number(m["by_kind"][k]) for k in KINDS)] for m in data["by_month"]],
+    )
+
+
+PRODUCER_COLUMNS = [
+    ("Service", "name", str),
+    ("Reçus", "received", _number),
+    ("Avec réponse", "answered", _number),
+    ("Part", "answered_share", _percent),
+    ("Médiane (jours ouvrés)", "median_working_days", _number),
+    ("9e décile (jours ouvrés)", "p90_working_days", _number),
+    ("Résolus", "resolved", _number),
+    ("Refusés", "declined", _number),
+    ("Demandes de données", "data_requests", _number),
+    ("En retard (R124-1)", "overdue", _number),
+    ("Délai moyen data.gouv.fr (jours)", "datagouv_mean_answer_days", _number),
+]
+
+
+def _producers_section(data: dict) -> list[str]:
+    if not data["producers"]:
+        return ["Aucun fil adressé à un service sur ce périmètre.", ""]
+    lines = _table(
+        [heading for heading, _, _ in PRODUCER_COLUMNS],
+        [[shown(p[key]) for _, key, shown in PRODUCER_COLUMNS] for p in data["producers"]],
+    )
+    lines += [
+        "Délai data.gouv.fr : moyenne des jours calendaires jusqu'à la première réponse du service, chaque "
+        "délai plafonné à 30 jours, un fil sans réponse comptant pour 30.",
+        "",
+    ]
+    declines = [
+        [p["name"], DECLINE_REASONS.get(reason, reason), _number(count)]
+        for p in data["producers"]
+        for reason, count in p["declined_by_reason"].items()
+    ]
+    if declines:
+        lines += ["### Motifs des refus", "", *_table(["Service", "Motif", "Refus"], declines)]
+    return lines
+
+
+def _quality_section(data: dict) -> list[str]:
+    by_category = data["quality"]["by_category"]
+    if not by_category:
+        return ["Aucun signalement qualité sur ce périmètre.", ""]
+    lines = _table(
+        ["Catégorie", "Motif", "Signalements"],
+        [[_category(c), _motif(c), _number(n)] for c, n in by_category.items()],
+    )
+    per_producer = [p for p in data["producers"] if p["quality_by_category"]]
+    if per_producer:
+        lines += ["### Par service", ""]
         lines += _table(
-            [
-                "Service",
-                "Reçus",
-                "Avec réponse",
-                "Part",
-                "Médiane (jours ouvrés)",
-                "9e décile (jours ouvrés)",
-                "Résolus",
-                "Refusés",
-                "Demandes de données",
-                "En retard (R124-1)",
-                "Délai moyen data.gouv.fr (jours)",
-            ],
+            ["Service", "Par motif", "Par catégorie"],
             [
                 [
                     p["name"],
-                    _number(p["received"]),
-                    _number(p["answered"]),
-                    _percent(p["answered_share"]),
-                    _number(p["median_working_days"]),
-                    _number(p["p90_working_days"]),
-                    _number(p["resolved"]),
-                    _number(p["declined"]),
-                    _number(p["data_requests"]),
-                    _number(p["overdue"]),
-                    _number(p["datagouv_mean_answer_days"]),
+                    ", ".join(f"{motif} : {n}" for motif, n in p["quality_by_motif"].items()),
+                    ", ".join(f"{_category(c)} : {n}" for c, n in p["quality_by_category"].items()),
                 ]
-                for p in data["producers"]
+                for p in per_producer
             ],
         )
-        lines += [
-            "Délai data.gouv.fr : moyenne des jours calendaires jusqu'à la première réponse du service, chaque "
-            "délai plafonné à 30 jours, un fil sans réponse comptant pour 30.",
-            "",
-        ]
-        declines = [
-            [p["name"], DECLINE_REASONS.get(reason, reason), _number(count)]
-            for p in data["producers"]
-            for reason, count in p["declined_by_reason"].items()
-        ]
-        if declines:
-            lines += ["### Motifs des refus", ""]
-            lines += _table(["Service", "Motif", "Refus"], declines)
-    else:
-        lines += ["Aucun fil adressé à un service sur ce périmètre.", ""]
+    return lines
 
-    lines += ["## Qualité", ""]
-    by_category = data["quality"]["by_category"]
-    if by_category:
-        lines += _table(
-            ["Catégorie", "Motif", "Signalements"],
+
+def _datasets_section(data: dict) -> list[str]:
+    if not data["datasets"]:
+        return ["Aucun jeu de données signalé sur ce périmètre.", ""]
+    lines = _table(
+        ["Rang", "Jeu de données", "Service", "Signalements", "Soutiens", "Poids"],
+        [
             [
-                [CATEGORIES_BY_CODE[c].label if c in CATEGORIES_BY_CODE else c, _motif(c), _number(n)]
-                for c, n in by_category.items()
-            ],
-        )
-        per_producer = [p for p in data["producers"] if p["quality_by_category"]]
-        if per_producer:
-            lines += ["### Par service", ""]
-            lines += _table(
-                ["Service", "Par motif", "Par catégorie"],
-                [
-                    [
-                        p["name"],
-                        ", ".join(f"{motif} : {n}" for motif, n in p["quality_by_motif"].items()),
-                        ", ".join(f"{_category(c)} : {n}" for c, n in p["quality_by_category"].items()),
-                    ]
-                    for p in per_producer
-                ],
-            )
-    else:
-        lines += ["Aucun signalement qualité sur ce périmètre.", ""]
+                rank,
+                d["title"],
+                d["producer"] or "—",
+                _number(d["quality_issues"]),
+                _number(d["votes"]),
+                _number(d["weight"]),
+            ]
+            for rank, d in enumerate(data["datasets"], start=1)
+        ],
+    )
+    return [*lines, "Poids : signalements qualité + soutiens (« moi aussi ») sur ces signalements.", ""]
 
-    lines += ["## Jeux de données les plus signalés", ""]
-    if data["datasets"]:
-        lines += _table(
-            ["Rang", "Jeu de données", "Service", "Signalements", "Soutiens", "Poids"],
-            [
-                [
-                    rank,
-                    d["title"],
-                    d["producer"] or "—",
-                    _number(d["quality_issues"]),
-                    _number(d["votes"]),
-                    _number(d["weight"]),
-                ]
-                for rank, d in enumerate(data["datasets"], start=1)
-            ],
-        )
-        lines += ["Poids : signalements qualité + soutiens (« moi aussi ») sur ces signalements.", ""]
-    else:
-        lines += ["Aucun jeu de données signalé sur ce périmètre.", ""]
 
-    lines += ["## Demande : thèmes et territoires", ""]
+def _demand_section(data: dict) -> list[str]:
     cells = data["demand"]["by_theme_territory"]
-    if cells:
-        lines += _table(
-            ["Thème", "Territoire", KINDS["data_request"], KINDS["missing_data"], "Total"],
+    if not cells:
+        return ["Aucune demande de données ni donnée manquante sur ce périmètre.", ""]
+    return _table(
+        ["Thème", "Territoire", KINDS["data_request"], KINDS["missing_data"], "Total"],
+        [
             [
-                [
-                    _theme(c["theme"]),
-                    _territory(c["territory"]),
-                    _number(c[ThreadKind.DATA_REQUEST.value]),
-                    _number(c[ThreadKind.MISSING_DATA.value]),
-                    _number(c["total"]),
-                ]
-                for c in cells
-            ],
-        )
-    else:
-        lines += ["Aucune demande de données ni donnée manquante sur ce périmètre.", ""]
+                _theme(c["theme"]),
+                _territory(c["territory"]),
+                _number(c[ThreadKind.DATA_REQUEST.value]),
+                _number(c[ThreadKind.MISSING_DATA.value]),
+                _number(c["total"]),
+            ]
+            for c in cells
+        ],
+    )
 
-    lines += ["## Demandes similaires", ""]
-    if data["demand_groups"]:
-        lines += _table(
-            ["Demande", "Thème", "Fils", "Soutiens", "Territoires", "Fils concernés"],
+
+def _groups_section(data: dict) -> list[str]:
+    if not data["demand_groups"]:
+        return ["Aucun groupe de demandes similaires.", ""]
+    return _table(
+        ["Demande", "Thème", "Fils", "Soutiens", "Territoires", "Fils concernés"],
+        [
             [
-                [
-                    g["title"],
-                    _theme(g["theme"]),
-                    _number(g["threads"]),
-                    _number(g["votes"]),
-                    ", ".join(g["territories"]) or "—",
-                    ", ".join(f"#{i}" for i in g["thread_ids"]),
-                ]
-                for g in data["demand_groups"]
-            ],
-        )
-    else:
-        lines += ["Aucun groupe de demandes similaires.", ""]
+                g["title"],
+                _theme(g["theme"]),
+                _number(g["threads"]),
+                _number(g["votes"]),
+                ", ".join(g["territories"]) or "—",
+                ", ".join(f"#{i}" for i in g["thread_ids"]),
+            ]
+            for g in data["demand_groups"]
+        ],
+    )
 
-    lines += ["## Cas d'usage", ""]
+
+def _use_cases_section(data: dict) -> list[str]:
     uses = data["demand"]["use_cases"]
     rows = [[USE_CASES[code], _number(n)] for code, n in uses["by_use_case"].items() if n]
     if uses["unspecified"]:
         rows.append(["Non précisé", _number(uses["unspecified"])])
-    lines += _table(["Cas d'usage", "Fils"], rows) if rows else ["Aucun fil sur ce périmètre.", ""]
+    return _table(["Cas d'usage", "Fils"], rows) if rows else ["Aucun fil sur ce périmètre.", ""]
 
-    lines += ["## Recommandations", ""]
-    if data["recommendations"]:
-        names = {p["slug"]: p["name"] for p in [*data["scope"]["producers"], *data["producers"]]}
-        for number, r in enumerate(data["recommendations"], start=1):
-            audience = r.get("audience_name") or names.get(r["audience"], r["audience"]) or "tous les services"
-            lines += [
-                f"{number}. **{r['title']}** — priorité {PRIORITIES.get(r['priority'], r['priority'])}, "
-                f"pour {audience}",
-                "",
-            ]
-            lines += [f"   {line}" if line else "" for line in r["text"].strip().splitlines()] + [""]
-            if r["evidence"]["thread_ids"]:
-                lines += ["   Fils concernés : " + ", ".join(f"#{i}" for i in r["evidence"]["thread_ids"]), ""]
-    else:
-        lines += ["Aucune recommandation n'est encore formulée pour ce périmètre.", ""]
-    return "\n".join(lines)
+
+def _recommendations_section(data: dict) -> list[str]:
+    if not data["recommendations"]:
+        return ["Aucune recommandation n'est encore formulée pour ce périmètre.", ""]
+    names = {p["slug"]: p["name"] for p in [*data["scope"]["producers"], *data["producers"]]}
+    lines: list[str] = []
+    for number, r in enumerate(data["recommendations"], start=1):
+        audience = r.get("audience_name") or names.get(r["audience"], r["audience"]) or "tous les services"
+        priority = PRIORITIES.get(r["priority"], r["priority"])
+        lines += [f"{number}. **{r['title']}** — priorité {priority}, pour {audience}", ""]
+        lines += [f"   {line}" if line else "" for line in r["text"].strip().splitlines()] + [""]
+        if r["evidence"]["thread_ids"]:
+            lines += ["   Fils concernés : " + ", ".join(f"#{i}" for i in r["evidence"]["thread_ids"]), ""]
+    return lines
+
+
+MARKDOWN_SECTIONS = [
+    ("Volumes", _volumes_section),
+    ("Fils reçus par mois", _months_section),
+    ("Services producteurs", _producers_section),
+    ("Qualité", _quality_section),
+    ("Jeux de données les plus signalés", _datasets_section),
+    ("Demande : thèmes et territoires", _demand_section),
+    ("Demandes similaires", _groups_section),
+    ("Cas d'usage", _use_cases_section),
+    ("Recommandations", _recommendations_section),
+]
 
 
 PRIORITIES = {"high": "haute", "medium": "moyenne", "low": "basse"}
@@ -339,119 +344,143 @@ def _motif(code: str) -> str:
 
 def report_tables(data: dict) -> dict[str, list[list]]:
     """One table per indicator: file name → rows, the first being the header."""
-    kinds, statuses = list(KINDS), list(STATUSES)
+    return {name: table(data) for name, table in CSV_TABLES.items()} | _restitution_table(data.get("restitution"))
 
-    def figures(totals: dict) -> list:
-        return [
-            totals["threads"],
-            totals["messages"],
-            totals["open"],
-            totals["closed"],
-            *(totals["by_kind"][k] for k in kinds),
-            *(totals["by_status"][s] for s in statuses),
-        ]
 
+def _totals_figures(totals: dict) -> list:
+    return [
+        totals["threads"],
+        totals["messages"],
+        totals["open"],
+        totals["closed"],
+        *(totals["by_kind"][k] for k in KINDS),
+        *(totals["by_status"][s] for s in STATUSES),
+    ]
+
+
+def _totals_table(data: dict) -> list[list]:
     scope, previous = data["scope"], data["previous_period"]
-    totals = [
-        ["period", "from", "to", "threads", "messages", "open", "closed", *kinds, *statuses],
-        ["current", scope["from"], scope["to"], *figures(data["totals"])],
+    rows = [
+        ["period", "from", "to", "threads", "messages", "open", "closed", *KINDS, *STATUSES],
+        ["current", scope["from"], scope["to"], *_totals_figures(data["totals"])],
     ]
     if previous:
-        totals.append(["previous", previous["from"], previous["to"], *figures(previous["totals"])])
+        rows.append(["previous", previous["from"], previous["to"], *_totals_figures(previous["totals"])])
+    return rows
 
-    producer_columns = [
-        "received",
-        "answered",
-        "answered_share",
-        "median_working_days",
-        "p90_working_days",
-        "resolved",
-        "declined",
-        "data_requests",
-        "overdue",
-        "overdue_share",
-        "datagouv_mean_answer_days",
+
+def _months_table(data: dict) -> list[list]:
+    return [["month", "threads", *KINDS]] + [
+        [m["month"], m["threads"], *(m["by_kind"][k] for k in KINDS)] for m in data["by_month"]
     ]
-    return {
-        "totals.csv": totals,
-        "by_month.csv": [["month", "threads", *kinds]]
-        + [[m["month"], m["threads"], *(m["by_kind"][k] for k in kinds)] for m in data["by_month"]],
-        "producers.csv": [["producer", "name", "datagouv_id", *producer_columns]]
-        + [[p["slug"], p["name"], p["datagouv_id"], *(p[c] for c in producer_columns)] for p in data["producers"]],
-        "declines.csv": [["producer", "reason", "label", "threads"]]
-        + [
-            [p["slug"], reason, DECLINE_REASONS.get(reason, reason), n]
-            for p in data["producers"]
-            for reason, n in p["declined_by_reason"].items()
-        ],
-        "quality.csv": [["producer", "category", "label", "motif", "threads"]]
-        + [
-            [p["slug"], c, _category(c), _motif(c), n]
-            for p in data["producers"]
-            for c, n in p["quality_by_category"].items()
-        ],
-        "datasets.csv": [["rank", "catalogue_id", "slug", "title", "producer", "quality_issues", "votes", "weight"]]
-        + [
-            [
-                rank,
-                d["catalogue_id"],
-                d["slug"],
-                d["title"],
-                d["producer"],
-                d["quality_issues"],
-                d["votes"],
-                d["weight"],
-            ]
-            for rank, d in enumerate(data["datasets"], start=1)
-        ],
-        "demand.csv": [["theme_scheme", "theme_code", "theme", "territory_code", "territory", *DEMAND_COLUMNS, "total"]]
-        + [
-            [
-                *(
-                    (c["theme"]["scheme"], c["theme"]["code"], c["theme"]["label"])
-                    if c["theme"]
-                    else (None, None, None)
-                ),
-                *((c["territory"]["code"], c["territory"]["name"]) if c["territory"] else (None, None)),
-                *(c[k] for k in DEMAND_COLUMNS),
-                c["total"],
-            ]
-            for c in data["demand"]["by_theme_territory"]
-        ],
-        "demand_groups.csv": [
-            ["group", "theme_code", "theme", "title", "threads", "votes", "territories", "thread_ids", *DEMAND_COLUMNS]
+
+
+PRODUCER_CSV_COLUMNS = [
+    "received",
+    "answered",
+    "answered_share",
+    "median_working_days",
+    "p90_working_days",
+    "resolved",
+    "declined",
+    "data_requests",
+    "overdue",
+    "overdue_share",
+    "datagouv_mean_answer_days",
+]
+
+
+def _producers_table(data: dict) -> list[list]:
+    return [["producer", "name", "datagouv_id", *PRODUCER_CSV_COLUMNS]] + [
+        [p["slug"], p["name"], p["datagouv_id"], *(p[c] for c in PRODUCER_CSV_COLUMNS)] for p in data["producers"]
+    ]
+
+
+def _declines_table(data: dict) -> list[list]:
+    return [["producer", "reason", "label", "threads"]] + [
+        [p["slug"], reason, DECLINE_REASONS.get(reason, reason), n]
+        for p in data["producers"]
+        for reason, n in p["declined_by_reason"].items()
+    ]
+
+
+def _quality_table(data: dict) -> list[list]:
+    return [["producer", "category", "label", "motif", "threads"]] + [
+        [p["slug"], c, _category(c), _motif(c), n]
+        for p in data["producers"]
+        for c, n in p["quality_by_category"].items()
+    ]
+
+
+def _datasets_table(data: dict) -> list[list]:
+    keys = ["catalogue_id", "slug", "title", "producer", "quality_issues", "votes", "weight"]
+    return [["rank", *keys]] + [[rank, *(d[k] for k in keys)] for rank, d in enumerate(data["datasets"], start=1)]
+
+
+def _demand_table(data: dict) -> list[list]:
+    header = ["theme_scheme", "theme_code", "theme", "territory_code", "territory", *DEMAND_COLUMNS, "total"]
+    rows = [header]
+    for c in data["demand"]["by_theme_territory"]:
+        theme = (c["theme"]["scheme"], c["theme"]["code"], c["theme"]["label"]) if c["theme"] else (None, None, None)
+        territory = (c["territory"]["code"], c["territory"]["name"]) if c["territory"] else (None, None)
+        rows.append([*theme, *territory, *(c[k] for k in DEMAND_COLUMNS), c["total"]])
+    return rows
+
+
+def _groups_table(data: dict) -> list[list]:
+    header = ["group", "theme_code", "theme", "title", "threads", "votes", "territories", "thread_ids", *DEMAND_COLUMNS]
+    return [header] + [
+        [
+            number,
+            g["theme"]["code"] if g["theme"] else None,
+            g["theme"]["label"] if g["theme"] else None,
+            g["title"],
+            g["threads"],
+            g["votes"],
+            " ".join(g["territories"]),
+            " ".join(str(i) for i in g["thread_ids"]),
+            *(g["by_kind"][k] for k in DEMAND_COLUMNS),
         ]
-        + [
-            [
-                number,
-                g["theme"]["code"] if g["theme"] else None,
-                g["theme"]["label"] if g["theme"] else None,
-                g["title"],
-                g["threads"],
-                g["votes"],
-                " ".join(g["territories"]),
-                " ".join(str(i) for i in g["thread_ids"]),
-                *(g["by_kind"][k] for k in DEMAND_COLUMNS),
-            ]
-            for number, g in enumerate(data["demand_groups"], start=1)
-        ],
-        "use_cases.csv": [["use_case", "label", "threads"]]
-        + [[code, USE_CASES[code], n] for code, n in data["demand"]["use_cases"]["by_use_case"].items()]
-        + [["", "Non précisé", data["demand"]["use_cases"]["unspecified"]]],
-        "recommendations.csv": [["number", "rule", "audience", "priority", "title", "text", "thread_ids"]]
-        + [
-            [
-                number,
-                r["rule"],
-                r["audience"],
-                r["priority"],
-                r["title"],
-                r["text"],
-                " ".join(str(i) for i in r["evidence"]["thread_ids"]),
-            ]
-            for number, r in enumerate(data["recommendations"], start=1)
-        ],
-    } | _restitution_table(data.get("restitution"))
+        for number, g in enumerate(data["demand_groups"], start=1)
+    ]
+
+
+def _use_cases_table(data: dict) -> list[list]:
+    uses = data["demand"]["use_cases"]
+    return [
+        ["use_case", "label", "threads"],
+        *([code, USE_CASES[code], n] for code, n in uses["by_use_case"].items()),
+        ["", "Non précisé", uses["unspecified"]],
+    ]
+
+
+def _recommendations_table(data: dict) -> list[list]:
+    return [["number", "rule", "audience", "priority", "title", "text", "thread_ids"]] + [
+        [
+            number,
+            r["rule"],
+            r["audience"],
+            r["priority"],
+            r["title"],
+            r["text"],
+            " ".join(str(i) for i in r["evidence"]["thread_ids"]),
+        ]
+        for number, r in enumerate(data["recommendations"], start=1)
+    ]
+
+
+CSV_TABLES = {
+    "totals.csv": _totals_table,
+    "by_month.csv": _months_table,
+    "producers.csv": _producers_table,
+    "declines.csv": _declines_table,
+    "quality.csv": _quality_table,
+    "datasets.csv": _datasets_table,
+    "demand.csv": _demand_table,
+    "demand_groups.csv": _groups_table,
+    "use_cases.csv": _use_cases_table,
+    "recommendations.csv": _recommendations_table,
+}
 
 
 def _restitution_table(restitution: dict | None) -> dict[str, list[list]]:
