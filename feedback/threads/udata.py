@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import sqlalchemy as sa
 
@@ -84,6 +86,28 @@ def _name(person: dict | None) -> str:
     return name or person.get("slug") or "Utilisateur de data.gouv.fr"
 
 
+class Post(NamedTuple):
+    data: dict  # the udata message
+    posted_on: datetime | None
+
+    @property
+    def content(self) -> str:
+        return (self.data.get("content") or "").strip()
+
+
+@dataclass
+class Discussion:
+    """A udata discussion read and checked, ready to become a thread."""
+
+    item: dict
+    udata_id: str
+    title: str
+    dataset: Dataset
+    created_at: datetime
+    closed_at: datetime | None
+    posts: list[Post]
+
+
 class DiscussionImport:
     def __init__(self):
         self.summary = DiscussionImportSummary()
@@ -115,13 +139,30 @@ class DiscussionImport:
         return user
 
     def import_discussion(self, item, position: str) -> None:
+        """One discussion, step by step: read it (or say why not), its thread, its messages, its closing."""
+        discussion = self._read(item, position)
+        if discussion is None:
+            return
+        author = self.placeholder(item.get("user"))
+        thread = self._thread(discussion, author)
+        bodies = self._messages(thread, discussion)
+        self._close(thread, discussion)
+        db.session.add(Subscription(thread_id=thread.id, user_id=author.id))
+        thread.followers_count = 1
+        thread.search_text = search_text_of(thread.title, bodies)
+        db.session.flush()
+        THREAD_SEARCH.index(db.session, [thread.id])
+        self.summary.imported += 1
+
+    def _read(self, item, position: str) -> Discussion | None:
+        """The discussion to import, or None (counted as already there, on an unknown dataset, or rejected)."""
         if not isinstance(item, dict) or not item.get("id"):
             self.summary.rejected.append((position, "discussion sans identifiant"))
-            return
+            return None
         udata_id = str(item["id"])[:24]
         if db.session.scalar(sa.select(Thread.id).where(Thread.udata_id == udata_id)) is not None:
             self.summary.already += 1
-            return
+            return None
         subject = item.get("subject") or {}
         dataset_id = str(subject.get("id") or "").lower()
         dataset = None
@@ -129,26 +170,31 @@ class DiscussionImport:
             dataset = db.session.scalars(sa.select(Dataset).where(Dataset.catalogue_id == dataset_id)).first()
         if dataset is None:
             self.summary.unknown_datasets.append((udata_id, dataset_id or "?"))
-            return
-        posts = item.get("discussion") or []
+            return None
         try:
             created_at = parse_datetime(item.get("created"), "created")
             closed_at = parse_datetime(item.get("closed"), "closed")
-            dated = [
-                (post, parse_datetime(post.get("posted_on"), "posted_on")) for post in posts if isinstance(post, dict)
+            posts = [
+                Post(post, parse_datetime(post.get("posted_on"), "posted_on"))
+                for post in item.get("discussion") or []
+                if isinstance(post, dict)
             ]
         except RejectedRow as error:
             self.summary.rejected.append((udata_id, str(error)))
-            return
-        if created_at is None or not dated or not any((post.get("content") or "").strip() for post, _ in dated):
+            return None
+        if created_at is None or not any(post.content for post in posts):
             self.summary.rejected.append((udata_id, "discussion sans date ou sans message"))
-            return
-        author = self.placeholder(item.get("user"))
+            return None
         title = (item.get("title") or "").strip()[:200] or "Discussion importée de data.gouv.fr"
+        return Discussion(item, udata_id, title, dataset, created_at, closed_at, posts)
+
+    def _thread(self, discussion: Discussion, author: User) -> Thread:
+        """The question on the dataset, addressed to its producer, and its opening event."""
+        created_at, dataset = discussion.created_at, discussion.dataset
         thread = Thread(
             kind=ThreadKind.QUESTION.value,
-            title=title,
-            search_title=normalise(title),
+            title=discussion.title,
+            search_title=normalise(discussion.title),
             status=ThreadStatus.NEW.value,
             is_open=True,
             visibility=Visibility.PUBLIC.value,
@@ -159,7 +205,7 @@ class DiscussionImport:
             received_at=created_at,
             last_activity_at=created_at,
             due_at=initial_due_at(ThreadKind.QUESTION, created_at) if dataset.organisation_id else None,
-            udata_id=udata_id,
+            udata_id=discussion.udata_id,
             search_text="",
         )
         db.session.add(thread)
@@ -173,23 +219,26 @@ class DiscussionImport:
             imported_from="data.gouv.fr",
             at=created_at,
         )
+        return thread
+
+    def _messages(self, thread: Thread, discussion: Discussion) -> list[str]:
+        """The messages of the discussion, in order; a message posted as the organisation the discussion is
+        addressed to is that service's answer (`threads.answers`). Returns their texts."""
         bodies = []
-        for post, posted_on in dated:
-            content = (post.get("content") or "").strip()
-            if not content:
+        for post in discussion.posts:
+            if not post.content:
                 continue
-            poster = self.placeholder(post.get("posted_by"))
+            poster = self.placeholder(post.data.get("posted_by"))
             organisation = self.organisations.get(
-                str((post.get("posted_by_organization") or {}).get("id") or "").lower()
+                str((post.data.get("posted_by_organization") or {}).get("id") or "").lower()
             )
-            posted_on = posted_on or created_at
-            # Posted as the organisation the discussion is addressed to: that service's answer.
+            posted_on = post.posted_on or discussion.created_at
             for_service = organisation is not None and organisation.id == thread.organisation_id
             message = Message(
                 thread_id=thread.id,
                 author_id=poster.id,
-                body=content,
-                body_html=str(render_markdown(content)),
+                body=post.content,
+                body_html=str(render_markdown(post.content)),
                 as_organisation_id=organisation.id if organisation else None,
                 purpose=(MessagePurpose.ANSWER if for_service else MessagePurpose.REPLY).value,
                 created_at=posted_on,
@@ -199,34 +248,33 @@ class DiscussionImport:
             thread.public_messages_count += 1
             thread.last_activity_at = max(thread.last_activity_at, posted_on)
             answers.note_message(thread, message)
-            bodies.append(content)
+            bodies.append(post.content)
             self.summary.messages += 1
-        if closed_at is not None:
-            thread.status = ThreadStatus.RESOLVED.value
-            thread.is_open = False
-            thread.closed_at = closed_at
-            closer = self.placeholder(item.get("closed_by")) if item.get("closed_by") else None
-            record_event(
-                thread,
-                closer,
-                "status_changed",
-                at=closed_at,
-                previous=ThreadStatus.NEW.value,
-                status=ThreadStatus.RESOLVED.value,
-                automatic=False,
-                # Who closed a discussion on data.gouv.fr is not known to be the service: its answer, if any,
-                # is its messages.
-                by_service=False,
-                imported_from="data.gouv.fr",
-            )
-        elif thread.first_response_at is not None:
-            thread.status = ThreadStatus.ACKNOWLEDGED.value
-        db.session.add(Subscription(thread_id=thread.id, user_id=author.id))
-        thread.followers_count = 1
-        thread.search_text = search_text_of(title, bodies)
-        db.session.flush()
-        THREAD_SEARCH.index(db.session, [thread.id])
-        self.summary.imported += 1
+        return bodies
+
+    def _close(self, thread: Thread, discussion: Discussion) -> None:
+        """A closed discussion is resolved; an open one that the service answered is acknowledged."""
+        if discussion.closed_at is None:
+            if thread.first_response_at is not None:
+                thread.status = ThreadStatus.ACKNOWLEDGED.value
+            return
+        thread.status = ThreadStatus.RESOLVED.value
+        thread.is_open = False
+        thread.closed_at = discussion.closed_at
+        closed_by = discussion.item.get("closed_by")
+        record_event(
+            thread,
+            self.placeholder(closed_by) if closed_by else None,
+            "status_changed",
+            at=discussion.closed_at,
+            previous=ThreadStatus.NEW.value,
+            status=ThreadStatus.RESOLVED.value,
+            automatic=False,
+            # Who closed a discussion on data.gouv.fr is not known to be the service: its answer, if any, is
+            # its messages.
+            by_service=False,
+            imported_from="data.gouv.fr",
+        )
 
 
 def import_discussions(paths: list[Path]) -> DiscussionImportSummary:
