@@ -14,7 +14,9 @@ import re
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from rapidfuzz import fuzz, process
@@ -201,6 +203,24 @@ def _share(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
+class ProducerCounts(NamedTuple):
+    received: int = 0
+    answered: int = 0
+    resolved: int = 0
+    declined: int = 0
+    data_requests: int = 0
+    overdue: int = 0
+
+
+@dataclass
+class Delays:
+    """Per producer: working days from receipt to first response (answered threads), and data.gouv.fr's
+    capped calendar days (every thread)."""
+
+    working_days: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+    datagouv: dict[int, list[float]] = field(default_factory=lambda: defaultdict(list))
+
+
 def producers(
     scope: Scope, now: datetime | None = None, *, quality_counts: dict[int | None, Counter] | None = None
 ) -> list[dict]:
@@ -208,26 +228,54 @@ def producers(
 
     Received, answered (a response of the producer, or its closing the thread: `threads.answers`), the median
     and 90th percentile of working days from its receipt to its first response, resolved, declined (per
-    reason), overdue data requests (R124-1), data.gouv.fr's
-    mean days to an answer, and the quality issues by category and motif."""
+    reason), overdue data requests (R124-1), data.gouv.fr's mean days to an answer, and the quality issues by
+    category and motif."""
     now = now or utcnow()
     condition = sa.and_(scope.condition(), Thread.organisation_id.is_not(None))
-    counts = {
-        row.organisation_id: row
-        for row in db.session.execute(
-            sa.select(
-                Thread.organisation_id,
-                sa.func.count().label("received"),
-                sa.func.count(Thread.answered_at).label("answered"),
-                sa.func.count(sa.case((Thread.status == ThreadStatus.RESOLVED.value, 1))).label("resolved"),
-                sa.func.count(sa.case((Thread.status == ThreadStatus.DECLINED.value, 1))).label("declined"),
-                sa.func.count(sa.case((Thread.kind == ThreadKind.DATA_REQUEST.value, 1))).label("data_requests"),
-                sa.func.count(sa.case((late_request_condition(now), 1))).label("overdue"),
-            )
-            .where(condition)
-            .group_by(Thread.organisation_id)
+    counts = _producer_counts(condition, now)
+    declines = _declines(condition)
+    delays = _delays(condition)
+    if quality_counts is None:
+        quality_counts = _quality_counts(scope)
+    organisations = db.session.execute(
+        sa.select(Organisation.id, Organisation.slug, Organisation.name, Organisation.datagouv_id).where(
+            Organisation.id.in_(set(counts) | set(scope.producer_ids))
         )
-    }
+    ).all()
+    entries = [
+        _producer_entry(
+            organisation,
+            counts.get(organisation.id, ProducerCounts()),
+            declines.get(organisation.id, {}),
+            delays,
+            quality_counts.get(organisation.id, Counter()),
+        )
+        for organisation in organisations
+    ]
+    entries.sort(key=lambda e: (-e["received"], normalise(e["name"]), e["slug"]))
+    return entries
+
+
+def _producer_counts(condition, now: datetime) -> dict[int, ProducerCounts]:
+    """The counts of each producer, in one grouped query."""
+    rows = db.session.execute(
+        sa.select(
+            Thread.organisation_id,
+            sa.func.count(),
+            sa.func.count(Thread.answered_at),
+            sa.func.count(sa.case((Thread.status == ThreadStatus.RESOLVED.value, 1))),
+            sa.func.count(sa.case((Thread.status == ThreadStatus.DECLINED.value, 1))),
+            sa.func.count(sa.case((Thread.kind == ThreadKind.DATA_REQUEST.value, 1))),
+            sa.func.count(sa.case((late_request_condition(now), 1))),
+        )
+        .where(condition)
+        .group_by(Thread.organisation_id)
+    )
+    return {organisation_id: ProducerCounts(*figures) for organisation_id, *figures in rows}
+
+
+def _declines(condition) -> dict[int, dict[str, int]]:
+    """Declined threads of each producer by reason, in one grouped query."""
     declines: dict[int, dict[str, int]] = defaultdict(dict)
     for organisation_id, reason, count in db.session.execute(
         sa.select(Thread.organisation_id, Thread.decline_reason, sa.func.count())
@@ -235,61 +283,43 @@ def producers(
         .group_by(Thread.organisation_id, Thread.decline_reason)
     ):
         declines[organisation_id][reason or "unknown"] = count
-    if quality_counts is None:
-        quality_counts = _quality_counts(scope)
+    return declines
 
-    # Delays: the (received by the service, first response) pairs of the scope, in one query; working days in
-    # Python.
-    working_days: dict[int, list[int]] = defaultdict(list)
-    datagouv: dict[int, list[float]] = defaultdict(list)
+
+def _delays(condition) -> Delays:
+    """The (received by the service, first response) pairs of the scope, in one query; days counted here."""
+    delays = Delays()
     for organisation_id, received_at, answered_at in db.session.execute(
         sa.select(Thread.organisation_id, Thread.received_at, Thread.first_response_at).where(condition)
     ):
-        datagouv[organisation_id].append(datagouv_delay_days(received_at, answered_at))
+        delays.datagouv[organisation_id].append(datagouv_delay_days(received_at, answered_at))
         if answered_at is not None:
-            working_days[organisation_id].append(working_days_between(received_at, answered_at))
+            delays.working_days[organisation_id].append(working_days_between(received_at, answered_at))
+    return delays
 
-    ids = set(counts) | set(scope.producer_ids)
-    organisations = db.session.execute(
-        sa.select(Organisation.id, Organisation.slug, Organisation.name, Organisation.datagouv_id).where(
-            Organisation.id.in_(ids)
-        )
-    ).all()
-    entries = []
-    for organisation in organisations:
-        row = counts.get(organisation.id)
-        received = row.received if row else 0
-        answered = row.answered if row else 0
-        data_requests = row.data_requests if row else 0
-        overdue = row.overdue if row else 0
-        by_category = quality_counts.get(organisation.id, Counter())
-        delays = datagouv.get(organisation.id, [])
-        entries.append(
-            {
-                "slug": organisation.slug,
-                "name": organisation.name,
-                "datagouv_id": organisation.datagouv_id,
-                "received": received,
-                "answered": answered,
-                "answered_share": _share(answered, received),
-                "median_working_days": median(working_days.get(organisation.id, [])),
-                "p90_working_days": percentile_90(working_days.get(organisation.id, [])),
-                "resolved": row.resolved if row else 0,
-                "declined": row.declined if row else 0,
-                "declined_by_reason": {
-                    reason: declines[organisation.id][reason]
-                    for reason in sorted(declines.get(organisation.id, {}), key=_reason_order)
-                },
-                "data_requests": data_requests,
-                "overdue": overdue,
-                "overdue_share": _share(overdue, data_requests),
-                "datagouv_mean_answer_days": round(sum(delays) / len(delays), 2) if delays else None,
-                "quality_by_category": _category_dict(by_category),
-                "quality_by_motif": _motif_dict(by_category),
-            }
-        )
-    entries.sort(key=lambda e: (-e["received"], normalise(e["name"]), e["slug"]))
-    return entries
+
+def _producer_entry(organisation, counts: ProducerCounts, declines: dict[str, int], delays: Delays, quality) -> dict:
+    calendar = delays.datagouv.get(organisation.id, [])
+    working = delays.working_days.get(organisation.id, [])
+    return {
+        "slug": organisation.slug,
+        "name": organisation.name,
+        "datagouv_id": organisation.datagouv_id,
+        "received": counts.received,
+        "answered": counts.answered,
+        "answered_share": _share(counts.answered, counts.received),
+        "median_working_days": median(working),
+        "p90_working_days": percentile_90(working),
+        "resolved": counts.resolved,
+        "declined": counts.declined,
+        "declined_by_reason": {reason: declines[reason] for reason in sorted(declines, key=_reason_order)},
+        "data_requests": counts.data_requests,
+        "overdue": counts.overdue,
+        "overdue_share": _share(counts.overdue, counts.data_requests),
+        "datagouv_mean_answer_days": round(sum(calendar) / len(calendar), 2) if calendar else None,
+        "quality_by_category": _category_dict(quality),
+        "quality_by_motif": _motif_dict(quality),
+    }
 
 
 def _reason_order(reason: str) -> tuple[int, str]:
