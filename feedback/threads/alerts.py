@@ -58,7 +58,6 @@ REMINDER_WINDOW = timedelta(days=7)
 # Events that are no action of the organisation: the opening (by a member writing to their own service
 # or not) and the escalations themselves.
 NOT_ACTIONS = ("created", "escalated")
-RECEIVED = ("transferred", "routed")
 CHUNK = 500
 # The candidates' rows without their long search text, which a check never reads.
 LIGHT = defer(Thread.search_text)
@@ -267,22 +266,60 @@ def _organisation_actions(threads: list[Thread]) -> set[int]:
     return acted
 
 
-def _received_at(threads: list[Thread]) -> dict[int, datetime]:
-    """When each thread reached its organisation: its last transfer or routing, or else its creation."""
-    received = {t.id: t.created_at for t in threads}
-    for chunk in _chunks(sorted(received)):
-        rows = db.session.execute(
-            sa.select(ThreadEvent.thread_id, sa.func.max(ThreadEvent.created_at))
-            .where(ThreadEvent.thread_id.in_(chunk), ThreadEvent.type.in_(RECEIVED))
-            .group_by(ThreadEvent.thread_id)
-        )
-        for thread_id, moment in rows:
-            received[thread_id] = max(received[thread_id], moment)
-    return received
+@dataclass
+class Waiting:
+    """The threads an escalation may be due for: overdue ones, and those whose service has neither responded
+    nor acted since it received them (thread id → when it received them)."""
+
+    threads: dict[int, Thread]
+    overdue: set[int]
+    inactive: dict[int, datetime]
+
+
+@dataclass
+class Escalation:
+    thread: Thread
+    level: AlertLevel
+    people: list[User]
+    text: str
+    event: ThreadEvent
 
 
 def _escalate(now: datetime, summary: CheckSummary) -> None:
     days = current_app.config["FEEDBACK_ESCALATION_WORKING_DAYS"]
+    waiting = _waiting(now, days)
+    ids = sorted(i for i in waiting.threads if i in waiting.overdue or i in waiting.inactive)
+    sent = _alerts_of(ids)
+    due = []  # (thread, when its coordinators were chased): those with an escalation to send now
+    for thread_id in ids:
+        coordinators_at = sent.get(thread_id, {}).get(AlertLevel.COORDINATORS.value)
+        if coordinators_at is None or _working_days_passed(coordinators_at, now, days):
+            due.append((waiting.threads[thread_id], coordinators_at))
+    audience = Audience(thread for thread, _ in due)
+    escalations = [
+        _record_escalation(thread, coordinators_at, waiting, audience, now) for thread, coordinators_at in due
+    ]
+    db.session.flush()  # the events' ids, all at once
+    for escalation in escalations:
+        notifications = notify(
+            escalation.people,
+            NotificationKind.ESCALATION,
+            escalation.text,
+            thread_path(escalation.thread.id),
+            thread_id=escalation.thread.id,
+            event_id=escalation.event.id,
+            at=now,
+        )
+        summary.notifications += len(notifications)
+        if escalation.level == AlertLevel.COORDINATORS:
+            summary.to_coordinators += 1
+        else:
+            summary.to_curators += 1
+
+
+def _waiting(now: datetime, days: int) -> Waiting:
+    """The open threads overdue, or without response nor action of their service for `days` working days since
+    they received them, that have not reached the curators yet (two queries, then the services' actions)."""
     escalated_to_curators = (
         sa.select(DeadlineAlert.id)
         .where(DeadlineAlert.thread_id == Thread.id, DeadlineAlert.key == AlertLevel.CURATORS.value)
@@ -301,69 +338,49 @@ def _escalate(now: datetime, summary: CheckSummary) -> None:
         )
         .exists()
     )
-    waiting = (Thread.is_open.is_(True), Thread.udata_id.is_(None), ~escalated_to_curators, ~coordinators_lately)
-    overdue = db.session.scalars(sa.select(Thread).where(*waiting, Thread.due_at < now).options(LIGHT)).all()
+    open_ = (Thread.is_open.is_(True), Thread.udata_id.is_(None), ~escalated_to_curators, ~coordinators_lately)
+    overdue = db.session.scalars(sa.select(Thread).where(*open_, Thread.due_at < now).options(LIGHT)).all()
     quiet = db.session.scalars(
-        sa.select(Thread).where(*waiting, Thread.first_response_at.is_(None), Thread.created_at <= bound).options(LIGHT)
+        sa.select(Thread).where(*open_, Thread.first_response_at.is_(None), Thread.received_at <= bound).options(LIGHT)
     ).all()
-    candidates = {t.id: t for t in [*overdue, *quiet]}
-    if not candidates:
-        return
-    overdue_ids = {t.id for t in overdue}
-    acted = _organisation_actions(quiet)
-    received = _received_at(quiet)
-    inactive = {
-        t.id: received[t.id] for t in quiet if t.id not in acted and _working_days_passed(received[t.id], now, days)
-    }
-    waiting_ids = sorted(thread_id for thread_id in candidates if thread_id in overdue_ids or thread_id in inactive)
-    sent = _alerts_of(waiting_ids)
-    due = []  # (thread, when its coordinators were chased): those with an escalation to send now
-    for thread_id in waiting_ids:
-        coordinators_at = sent.get(thread_id, {}).get(AlertLevel.COORDINATORS.value)
-        if coordinators_at is None or _working_days_passed(coordinators_at, now, days):
-            due.append((candidates[thread_id], coordinators_at))
-    audience = Audience(thread for thread, _ in due)
-    escalations = []
-    for thread, coordinators_at in due:
-        reason = "overdue" if thread.id in overdue_ids else "inactive"
-        coordinators = audience.of_organisation(thread)
-        if coordinators_at is None and coordinators:
-            level, people = AlertLevel.COORDINATORS, coordinators
-        else:  # after the coordinators; or straight away when no organisation owns it, or nobody of it is here
-            level, people = AlertLevel.CURATORS, audience.for_curators(thread)
-        since = inactive.get(thread.id) or (thread.created_at if thread.organisation_id is None else None)
-        working_days = working_days_between(since, now) if since is not None else None
-        db.session.add(DeadlineAlert(thread_id=thread.id, level=level.value, key=level.value, created_at=now))
-        event = record_event(
-            thread,
-            None,
-            "escalated",
-            internal=True,
-            at=now,
-            level=level.value,
-            reason=reason,
-            organisation_id=thread.organisation_id,
-            due_at=thread.due_at.isoformat() if reason == "overdue" else None,
-            working_days=working_days,
-        )
-        text = _escalation_text(thread, level, reason, working_days, coordinators_at)
-        escalations.append((thread, level, people, text, event))
-    db.session.flush()  # the events' ids, all at once
-    for thread, level, people, text, event in escalations:
-        notifications = notify(
-            people,
-            NotificationKind.ESCALATION,
-            text,
-            thread_path(thread.id),
-            thread_id=thread.id,
-            event_id=event.id,
-            at=now,
-        )
-        summary.notifications += len(notifications)
-        if level == AlertLevel.COORDINATORS:
-            summary.to_coordinators += 1
-        else:
-            summary.to_curators += 1
+    acted = _organisation_actions(list(quiet))
+    return Waiting(
+        threads={t.id: t for t in [*overdue, *quiet]},
+        overdue={t.id for t in overdue},
+        inactive={
+            t.id: t.received_at for t in quiet if t.id not in acted and _working_days_passed(t.received_at, now, days)
+        },
+    )
+
+
+def _record_escalation(
+    thread: Thread, coordinators_at: datetime | None, waiting: Waiting, audience: Audience, now: datetime
+) -> Escalation:
+    """The escalation due for `thread`: to its coordinators first, then to the curators; its alert row and
+    its internal event, written now."""
+    reason = "overdue" if thread.id in waiting.overdue else "inactive"
+    coordinators = audience.of_organisation(thread)
+    if coordinators_at is None and coordinators:
+        level, people = AlertLevel.COORDINATORS, coordinators
+    else:  # after the coordinators; or straight away when no organisation owns it, or nobody of it is here
+        level, people = AlertLevel.CURATORS, audience.for_curators(thread)
+    since = waiting.inactive.get(thread.id) or (thread.created_at if thread.organisation_id is None else None)
+    working_days = working_days_between(since, now) if since is not None else None
+    db.session.add(DeadlineAlert(thread_id=thread.id, level=level.value, key=level.value, created_at=now))
+    event = record_event(
+        thread,
+        None,
+        "escalated",
+        internal=True,
+        at=now,
+        level=level.value,
+        reason=reason,
+        organisation_id=thread.organisation_id,
+        due_at=thread.due_at.isoformat() if reason == "overdue" and thread.due_at else None,
+        working_days=working_days,
+    )
+    text = _escalation_text(thread, level, reason, working_days, coordinators_at)
+    return Escalation(thread, level, people, text, event)
 
 
 def _escalation_text(
