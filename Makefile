@@ -6,13 +6,16 @@ FLASK := $(VENV)/bin/flask --app wsgi
 PORT ?= 5000
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test test-postgres bench lint db-upgrade
+# The versions CI tested (make lock refreshes them from pyproject.toml).
+CONSTRAINTS := constraints.txt
 
-$(INSTALLED): pyproject.toml
+.PHONY: install run test test-postgres bench lint lock db-upgrade
+
+$(INSTALLED): pyproject.toml $(CONSTRAINTS)
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 ou plus récent est nécessaire"; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -c $(CONSTRAINTS) -e '.[test]'
 	@touch $(INSTALLED)
 
 install: $(INSTALLED)
@@ -35,3 +38,14 @@ bench: install
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+# Resolve pyproject.toml afresh in a scratch environment and write the versions it took to constraints.txt.
+lock:
+	rm -rf .lock-venv
+	$(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet --upgrade pip
+	.lock-venv/bin/pip install --quiet -e '.[test]'
+	{ echo "# The versions CI tested: 'make lock' writes this file from pyproject.toml (see the README)."; \
+	  .lock-venv/bin/pip freeze --exclude-editable; } > $(CONSTRAINTS)
+	rm -rf .lock-venv

@@ -18,7 +18,8 @@ def url_with(**changes) -> str:
             args.pop(key, None)
         else:
             args[key] = value
-    return url_for(request.endpoint, **(request.view_args or {}), **args)
+    values = {**(request.view_args or {}), **args}
+    return url_for(request.endpoint or "home.index", **values)
 
 
 def excerpt(source: str | None, length: int = 280) -> str:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from feedback.database import UTCDateTime, allowed_values, utcnow
-from feedback.extensions import db
+from feedback.extensions import Model
 
 
 class Role(enum.StrEnum):
@@ -94,7 +94,7 @@ class MembershipRole(enum.StrEnum):
         return {"member": "Membre", "coordinator": "Coordinateur"}[self]
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "user_account"
     __table_args__ = (
         allowed_values("role", Role),
@@ -171,7 +171,7 @@ def normalise_email(value: str) -> str:
     return value.strip().lower()
 
 
-class Organisation(db.Model):
+class Organisation(Model):
     __tablename__ = "organisation"
     __table_args__ = (allowed_values("kind", OrganisationKind),)
 
@@ -213,7 +213,7 @@ class Organisation(db.Model):
         return f"<Organisation {self.id} {self.slug}>"
 
 
-class Membership(db.Model):
+class Membership(Model):
     __tablename__ = "membership"
     __table_args__ = (
         sa.UniqueConstraint("user_id", "organisation_id"),

@@ -180,17 +180,15 @@ def build(
         data = build_report_data(scope, progress=lambda: bar.update(1))
 
     try:
-        if output_format == "csv":
+        if output is None:  # json or md (csv needs a file: checked above)
+            click.echo(report_json(data) if output_format == "json" else report_markdown(data), nl=False)
+            where = "affiché ci-dessus"
+        elif output_format == "csv":
             files = write_csv_zip(data, output)
             where = f"{len(files)} tables CSV dans {output}"
         else:
-            text = report_json(data) if output_format == "json" else report_markdown(data)
-            if output is None:
-                click.echo(text, nl=False)
-                where = "affiché ci-dessus"
-            else:
-                output.write_text(text, encoding="utf-8")
-                where = f"écrit dans {output}"
+            output.write_text(report_json(data) if output_format == "json" else report_markdown(data), encoding="utf-8")
+            where = f"écrit dans {output}"
     except OSError as error:
         raise click.ClickException(f"Impossible d'écrire {output} : {error.strerror or error}") from None
     totals = data["totals"]

@@ -6,9 +6,10 @@ import csv
 import io
 import json
 import zipfile
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from feedback.clock import PARIS
 from feedback.threads.models import KIND_LABELS, STATUS_LABELS, USE_CASE_LABELS, DeclineReason, ThreadKind
@@ -148,7 +149,7 @@ def _months_section(data: dict) -> list[str]:
     )
 
 
-PRODUCER_COLUMNS = [
+PRODUCER_COLUMNS: list[tuple[str, str, Callable[[Any], str]]] = [
     ("Service", "name", str),
     ("Reçus", "received", _number),
     ("Avec réponse", "answered", _number),

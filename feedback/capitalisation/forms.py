@@ -72,7 +72,8 @@ class ScopeForm(Form):
     def fill_choices(self) -> None:
         """The lists of producers, themes and territories, for a page that shows the form (three queries)."""
         self.producteur.choices = catalogue_queries.producer_choices()
-        inspire, ecospheres = [], []
+        inspire: list[tuple[str, str]] = []
+        ecospheres: list[tuple[str, str]] = []
         for code, label, scheme in db.session.execute(
             sa.select(Theme.code, Theme.label, Theme.scheme).where(Theme.parent_id.is_(None)).order_by(Theme.label)
         ):

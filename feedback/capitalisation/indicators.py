@@ -13,10 +13,10 @@ import math
 import re
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from rapidfuzz import fuzz, process
@@ -137,6 +137,7 @@ def by_month(scope: Scope, first_received: datetime | None = None, last_received
     if start is None or end is None or start > end:
         return []
     months = _months(start, end)
+    month_index: sa.ColumnElement[int]
     if len(months) == 1:
         month_index = sa.literal(0)
     else:
@@ -177,12 +178,12 @@ def late_request_condition(now: datetime):
     )
 
 
-def median(values: list[float]) -> float | None:
+def median(values: Sequence[float]) -> float | None:
     """The middle value; the mean of the two middle ones for an even count."""
     return float(statistics.median(values)) if values else None
 
 
-def percentile_90(values: list[float]) -> float | None:
+def percentile_90(values: Sequence[float]) -> float | None:
     """The 90th percentile by nearest rank: the ⌈0.9 n⌉-th smallest value."""
     if not values:
         return None
@@ -217,8 +218,8 @@ class Delays:
     """Per producer: working days from receipt to first response (answered threads), and data.gouv.fr's
     capped calendar days (every thread)."""
 
-    working_days: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
-    datagouv: dict[int, list[float]] = field(default_factory=lambda: defaultdict(list))
+    working_days: dict[int | None, list[int]] = field(default_factory=lambda: defaultdict(list))
+    datagouv: dict[int | None, list[float]] = field(default_factory=lambda: defaultdict(list))
 
 
 def producers(
@@ -256,7 +257,7 @@ def producers(
     return entries
 
 
-def _producer_counts(condition, now: datetime) -> dict[int, ProducerCounts]:
+def _producer_counts(condition, now: datetime) -> dict[int | None, ProducerCounts]:
     """The counts of each producer, in one grouped query."""
     rows = db.session.execute(
         sa.select(
@@ -274,9 +275,9 @@ def _producer_counts(condition, now: datetime) -> dict[int, ProducerCounts]:
     return {organisation_id: ProducerCounts(*figures) for organisation_id, *figures in rows}
 
 
-def _declines(condition) -> dict[int, dict[str, int]]:
+def _declines(condition) -> dict[int | None, dict[str, int]]:
     """Declined threads of each producer by reason, in one grouped query."""
-    declines: dict[int, dict[str, int]] = defaultdict(dict)
+    declines: dict[int | None, dict[str, int]] = defaultdict(dict)
     for organisation_id, reason, count in db.session.execute(
         sa.select(Thread.organisation_id, Thread.decline_reason, sa.func.count())
         .where(condition, Thread.status == ThreadStatus.DECLINED.value)
@@ -379,7 +380,7 @@ def most_reported_datasets(scope: Scope, limit: int = TOP_DATASETS) -> list[dict
     if not top:
         return []
     ids = [row.dataset_id for row in top]
-    categories: dict[int, Counter] = defaultdict(Counter)
+    categories: dict[int | None, Counter] = defaultdict(Counter)
     for dataset_id, category, count in db.session.execute(
         sa.select(Thread.dataset_id, Thread.quality_category, sa.func.count())
         .where(scope.condition(), Thread.kind == ThreadKind.QUALITY_ISSUE.value, Thread.dataset_id.in_(ids))
@@ -437,7 +438,7 @@ def _theme_entry(theme) -> dict | None:
     return {"scheme": theme.scheme, "code": theme.code, "label": theme.label}
 
 
-def _themes_by_id(ids) -> dict[int, object]:
+def _themes_by_id(ids) -> dict[int | None, Any]:
     ids = [i for i in ids if i is not None]
     if not ids:
         return {}
@@ -449,7 +450,7 @@ def _themes_by_id(ids) -> dict[int, object]:
     }
 
 
-def demand_rows(scope: Scope) -> list:
+def demand_rows(scope: Scope) -> Sequence[Any]:
     """The data requests and missing-data reports of the scope, one row per (theme, thread), in one query:
     what both the theme × territory table and the groups of similar requests are made of."""
     condition, themes = _demand_threads(scope)
@@ -469,7 +470,7 @@ def demand_rows(scope: Scope) -> list:
     ).all()
 
 
-def demand_by_theme_and_territory(scope: Scope, rows: list | None = None) -> list[dict]:
+def demand_by_theme_and_territory(scope: Scope, rows: Sequence[Any] | None = None) -> list[dict]:
     """Data requests and missing-data reports by theme × territory (the territory the thread names; a
     thread counts once under each of its themes), counted from `demand_rows(scope)` (or `rows`, the same)."""
     rows = demand_rows(scope) if rows is None else rows
@@ -482,7 +483,7 @@ def demand_by_theme_and_territory(scope: Scope, rows: list | None = None) -> lis
             sa.select(Territory.code, Territory.name).where(Territory.code.in_({code for _, code in cells if code}))
         ).all()
     )
-    result = []
+    result: list[dict[str, Any]] = []
     for (theme_id, territory_code), kinds in cells.items():
         result.append(
             {
@@ -508,8 +509,8 @@ def demand_by_theme_and_territory(scope: Scope, rows: list | None = None) -> lis
 
 def place_pattern() -> re.Pattern | None:
     """A pattern of every territory's name, normalised, longest first (to take them out of titles)."""
-    names = {" ".join(_WORD.findall(normalise(name))) for name in db.session.scalars(sa.select(Territory.name))}
-    names = sorted((n for n in names if n), key=lambda n: (-len(n), n))
+    found = {" ".join(_WORD.findall(normalise(name))) for name in db.session.scalars(sa.select(Territory.name))}
+    names = sorted((n for n in found if n), key=lambda n: (-len(n), n))
     if not names:
         return None
     return re.compile(r"(?<![0-9a-z])(?:" + "|".join(re.escape(n) for n in names) + r")(?![0-9a-z])")
@@ -586,7 +587,9 @@ class StemIndex:
         )
 
 
-def similar_request_groups(scope: Scope, threshold: int = SIMILARITY_THRESHOLD, rows: list | None = None) -> list[dict]:
+def similar_request_groups(
+    scope: Scope, threshold: int = SIMILARITY_THRESHOLD, rows: Sequence[Any] | None = None
+) -> list[dict]:
     """Groups of similar data requests and missing-data reports within a theme.
 
     Within each theme, threads are taken in the order they were received; each joins the group of an
@@ -719,8 +722,8 @@ def build_report_data(
     if previous_scope is not None:
         previous_totals = volumes(previous_scope)
         previous = {
-            "from": previous_scope.date_from.isoformat(),
-            "to": previous_scope.date_to.isoformat(),
+            "from": previous_scope.date_from.isoformat() if previous_scope.date_from else None,
+            "to": previous_scope.date_to.isoformat() if previous_scope.date_to else None,
             "totals": {k: v for k, v in previous_totals.items() if k not in ("first_received", "last_received")},
         }
     step(previous)

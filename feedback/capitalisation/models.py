@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from feedback.accounts.models import Organisation, User
 from feedback.database import UTCDateTime, allowed_values, utcnow
-from feedback.extensions import db
+from feedback.extensions import Model
 from feedback.markdown import render_markdown
 
 
@@ -38,7 +38,7 @@ class Priority(enum.StrEnum):
         return {Priority.HIGH: "Haute", Priority.MEDIUM: "Moyenne", Priority.LOW: "Basse"}[self]
 
 
-class Report(db.Model):
+class Report(Model):
     __tablename__ = "report"
     __table_args__ = (
         allowed_values("status", ReportStatus),
@@ -78,7 +78,7 @@ class Report(db.Model):
         return self.status == ReportStatus.PUBLISHED.value
 
 
-class Recommendation(db.Model):
+class Recommendation(Model):
     __tablename__ = "recommendation"
     __table_args__ = (
         allowed_values("priority", Priority),

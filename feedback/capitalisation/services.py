@@ -89,7 +89,7 @@ def rule_recommendations(report: Report, now: datetime | None = None) -> list[di
     A restitution report keeps only those addressed to its producer."""
     scope = report_scope(report, public=True)
     drafts = indicators.build_report_data(scope, now=now)["recommendations"]
-    if report.producer_id is not None:
+    if report.producer is not None:
         drafts = [d for d in drafts if d["audience"] == report.producer.slug]
     return drafts
 
@@ -361,7 +361,7 @@ def report_data(report: Report, *, public: bool = False, now: datetime | None = 
 
 def shown_data(report: Report, now: datetime | None = None) -> dict:
     """What the report's page and exports show: the frozen snapshot once published, live figures before."""
-    if report.is_published:
+    if report.is_published and report.snapshot is not None:
         return report.snapshot
     return report_data(report, now=now)
 

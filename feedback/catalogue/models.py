@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from feedback.accounts.models import Organisation
 from feedback.database import UTCDateTime, utcnow
-from feedback.extensions import db
+from feedback.extensions import Model, db
 from feedback.markdown import render_markdown
 from feedback.search import FullTextIndex
 
@@ -22,7 +22,7 @@ class TerritoryKind(enum.StrEnum):
     COMMUNE = "commune"
 
 
-class Territory(db.Model):
+class Territory(Model):
     """A place of the INSEE COG: `FR`, a région `R84`, a département `D45`, a commune `C45234`."""
 
     __tablename__ = "territory"
@@ -45,7 +45,7 @@ class ThemeScheme(enum.StrEnum):
     ECOSPHERES = "ecospheres"
 
 
-class Theme(db.Model):
+class Theme(Model):
     __tablename__ = "theme"
     __table_args__ = (sa.UniqueConstraint("scheme", "code"),)
 
@@ -107,7 +107,7 @@ FREQUENCY_LABELS = {
 }
 
 
-class Dataset(db.Model):
+class Dataset(Model):
     __tablename__ = "dataset"
     __table_args__ = (
         sa.Index("ix_dataset_organisation_title", "organisation_id", "title"),

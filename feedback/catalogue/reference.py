@@ -108,7 +108,7 @@ def load_reference(directory: Path | None = None) -> ReferenceSummary:
     ]
     existing = {t.code: t for t in db.session.scalars(sa.select(Territory))}
     for values in territories:  # parents come before their children in this list
-        _upsert(summary, existing.get(values["code"]), Territory, values)
+        _upsert(summary, existing.get(str(values["code"])), Territory, values)
         summary.territories += 1
     db.session.flush()
 
@@ -136,7 +136,7 @@ def load_reference(directory: Path | None = None) -> ReferenceSummary:
     ]
     existing_themes = {(t.scheme, t.code): t for t in db.session.scalars(sa.select(Theme))}
     for values in themes:
-        _upsert(summary, existing_themes.get((values["scheme"], values["code"])), Theme, values)
+        _upsert(summary, existing_themes.get((str(values["scheme"]), str(values["code"]))), Theme, values)
         summary.themes += 1
     db.session.flush()
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
+from typing import cast
 
 import sqlalchemy as sa
 
@@ -92,6 +93,10 @@ def _batches(rows: Iterable[SourceRow], size: int) -> Iterator[list[SourceRow]]:
         yield batch
 
 
+# The table itself, for plain executemany inserts (the ORM's bulk insert would fetch the new ids row by row).
+DATASET_TABLE = cast(sa.Table, Dataset.__table__)
+
+
 class CatalogueImport:
     """One import run: the caches it builds once (organisations, themes, territories) and its summary."""
 
@@ -119,6 +124,7 @@ class CatalogueImport:
         self.organisations: dict[str, Organisation] = {
             o.datagouv_id: o
             for o in db.session.scalars(sa.select(Organisation).where(Organisation.datagouv_id.isnot(None)))
+            if o.datagouv_id is not None
         }
         self.seen: dict[str, str] = {}  # catalogue id → "source, where" of its first row in this run
         # Every dataset already held, with the digest it was stored from: one query, rather than one a batch.
@@ -239,7 +245,7 @@ class CatalogueImport:
             elif row.error:  # builds the record: only rows that are new or changed are read further
                 self.summary.rejected.append(Rejection(source, row.where, row.error))
                 continue
-            else:
+            elif row.record is not None:
                 records.append(row.record)
             self.seen[row.catalogue_id] = f"{source}, {row.where}"
         now = utcnow()
@@ -260,7 +266,7 @@ class CatalogueImport:
         ids = {values["catalogue_id"]: values["id"] for values in to_update}
         if to_insert:
             # A plain executemany: RETURNING would make the driver fetch row by row.
-            db.session.execute(sa.insert(Dataset.__table__), to_insert)
+            db.session.execute(sa.insert(DATASET_TABLE), to_insert)
             ids.update(
                 db.session.execute(
                     sa.select(Dataset.catalogue_id, Dataset.id).where(

@@ -79,7 +79,7 @@ def release_expired_claims(now: datetime) -> int:
             .values(status=status.value, last_error=INTERRUPTED)
             .execution_options(synchronize_session=False)
         )
-        released += result.rowcount
+        released += getattr(result, "rowcount", 0)
     db.session.commit()
     return released
 
@@ -150,7 +150,7 @@ def _claim(mail_id: int, now: datetime) -> OutgoingMail | None:
         .values(status=MailStatus.SENDING.value, attempts=OutgoingMail.attempts + 1, next_attempt_at=now + LEASE)
         .execution_options(synchronize_session=False)
     )
-    if claimed.rowcount != 1:
+    if getattr(claimed, "rowcount", 0) != 1:
         db.session.rollback()
         return None
     db.session.commit()

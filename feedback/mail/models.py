@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from feedback.database import UTCDateTime, allowed_values, utcnow
-from feedback.extensions import db
+from feedback.extensions import Model
 
 
 class MailStatus(enum.StrEnum):
@@ -19,7 +19,7 @@ class MailStatus(enum.StrEnum):
     FAILED = "failed"  # refused for good (bad address) or out of attempts
 
 
-class OutgoingMail(db.Model):
+class OutgoingMail(Model):
     """The mail outbox: every mail the platform sends (a notification, a digest, an account mail, a reminder)
     is first a row here, written in the transaction of what caused it; the worker delivers it.
 

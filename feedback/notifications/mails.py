@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import TypeGuard
 
 import sqlalchemy as sa
 from flask import current_app
@@ -107,7 +108,7 @@ def register_summary_source(source: SummarySource) -> SummarySource:
 # Addresses and links -------------------------------------------------------------------------------------------
 
 
-def can_receive(user: User | None) -> bool:
+def can_receive(user: User | None) -> TypeGuard[User]:
     """An address worth writing to: an active account that can log in, whose address was confirmed (never an
     imported placeholder, never an address nobody proved to own)."""
     return bool(
@@ -222,7 +223,7 @@ def queue_notification_mails(*, now: datetime | None = None, batch_size: int = B
         for notification in notifications:
             user = users.get(notification.recipient_id)
             wanted = table.of(user.id, notification.kind) if can_receive(user) else Frequency.NEVER
-            if wanted == Frequency.IMMEDIATE:
+            if wanted == Frequency.IMMEDIATE and can_receive(user):
                 notification_mail(notification, user, now)
                 notification.mail_state = MailState.QUEUED.value
                 result.queued += 1
@@ -329,7 +330,7 @@ def queue_digests(*, now: datetime | None = None, batch_size: int = BATCH_SIZE) 
         for notification in waiting:
             user = users.get(notification.recipient_id)
             wanted = table.of(user.id, notification.kind) if can_receive(user) else Frequency.NEVER
-            if wanted == Frequency.NEVER:
+            if wanted == Frequency.NEVER or not can_receive(user):
                 notification.mail_state = MailState.SKIPPED.value
                 result.skipped += 1
                 continue

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from feedback.database import UTCDateTime, allowed_values, utcnow
-from feedback.extensions import db
+from feedback.extensions import Model
 
 MAX_TEXT_LENGTH = 400
 MAX_LINK_LENGTH = 300
@@ -87,7 +87,7 @@ FREQUENCY_LABELS = {
 }
 
 
-class Notification(db.Model):
+class Notification(Model):
     __tablename__ = "notification"
     __table_args__ = (
         allowed_values("kind", NotificationKind),
@@ -128,7 +128,7 @@ class Notification(db.Model):
         return f"<Notification {self.id} {self.kind} to {self.recipient_id}>"
 
 
-class NotificationPreference(db.Model):
+class NotificationPreference(Model):
     """How often someone wants mail of one topic (a notification kind, or `summary` for the weekly summary of
     where things stand). No row: the default of that topic (`preferences.default_frequency`)."""
 

@@ -210,8 +210,11 @@ def _send_reminders(now: datetime, summary: CheckSummary) -> None:
     sent = _alerts_of(t.id for t in threads)
     due = []
     for thread in threads:
-        level = next(level for level, before in REMINDERS if thread.due_at - now <= before)
-        key = f"{level.value}:{paris_date(thread.due_at).isoformat()}"
+        due_at = thread.due_at
+        if due_at is None:  # the query asks for a due date; said for the type checker
+            continue
+        level = next(level for level, before in REMINDERS if due_at - now <= before)
+        key = f"{level.value}:{paris_date(due_at).isoformat()}"
         if key not in sent.get(thread.id, {}):
             due.append((thread, level, key))
     audience = Audience(thread for thread, _, _ in due)
@@ -231,7 +234,7 @@ def _send_reminders(now: datetime, summary: CheckSummary) -> None:
 
 
 def _reminder_text(thread: Thread, now: datetime) -> str:
-    days = (paris_date(thread.due_at) - paris_date(now)).days
+    days = (paris_date(thread.due_at or now) - paris_date(now)).days
     when = "aujourd'hui" if days <= 0 else "demain" if days == 1 else f"dans {days} jours"
     return (
         f"Échéance {when} : la réponse à {quoted_title(thread.title)} est attendue au plus tard le "

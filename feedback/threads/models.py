@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from feedback.accounts.models import Organisation, User
 from feedback.catalogue.models import Dataset, Territory, Theme
 from feedback.database import UTCDateTime, allowed_values, utcnow
-from feedback.extensions import db
+from feedback.extensions import Model, db
 from feedback.search import FullTextIndex
 
 
@@ -190,7 +190,7 @@ thread_related_dataset = sa.Table(
 )
 
 
-class Thread(db.Model):
+class Thread(Model):
     __tablename__ = "thread"
     __table_args__ = (
         allowed_values("kind", ThreadKind),
@@ -284,7 +284,7 @@ class Thread(db.Model):
         return f"<Thread {self.id} {self.kind} {self.status}>"
 
 
-class Message(db.Model):
+class Message(Model):
     __tablename__ = "message"
     __table_args__ = (
         sa.Index("ix_message_thread_created", "thread_id", "created_at"),
@@ -317,7 +317,7 @@ class Message(db.Model):
         return self.purpose == MessagePurpose.ANSWER
 
 
-class ThreadEvent(db.Model):
+class ThreadEvent(Model):
     """One change of any kind to a thread. Rows are only ever added: this is the thread's history."""
 
     __tablename__ = "thread_event"
@@ -335,7 +335,7 @@ class ThreadEvent(db.Model):
     actor: Mapped[User | None] = relationship()
 
 
-class Vote(db.Model):
+class Vote(Model):
     """A "moi aussi" on a thread."""
 
     __tablename__ = "vote"
@@ -347,7 +347,7 @@ class Vote(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Subscription(db.Model):
+class Subscription(Model):
     """Someone who follows a thread."""
 
     __tablename__ = "subscription"
@@ -359,7 +359,7 @@ class Subscription(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Follow(db.Model):
+class Follow(Model):
     """Someone who follows a dataset or an organisation: they are told of its new threads."""
 
     __tablename__ = "follow"
@@ -385,7 +385,7 @@ class AlertLevel(enum.StrEnum):
     CURATORS = "curators"  # escalated to the curators
 
 
-class DeadlineAlert(db.Model):
+class DeadlineAlert(Model):
     """A reminder or an escalation that `deadlines check` has sent for a thread: each is sent once.
 
     `key` is what makes it once: the level and the deadline it was about ("reminder_7_days:2026-12-04", so that

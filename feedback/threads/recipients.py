@@ -244,8 +244,7 @@ def notify_event(
         return _notify_new_thread(thread, event, actor)
     if event.type == "message":
         kind = NotificationKind.MESSAGE
-        for_service = message is not None and message.as_organisation_id is not None
-        if for_service and thread.organisation is not None:
+        if message is not None and message.as_organisation_id is not None and thread.organisation is not None:
             verb = "demande des précisions" if message.purpose == MessagePurpose.DETAILS_REQUEST else "a répondu"
             text = f"{who}, pour {thread.organisation.name}, {verb} sur {title}"
         else:

@@ -109,7 +109,7 @@ class Discussion:
 
 
 class DiscussionImport:
-    def __init__(self):
+    def __init__(self) -> None:
         self.summary = DiscussionImportSummary()
         self.users: dict[str, User] = {}
         self.organisations = {
