@@ -226,21 +226,21 @@ def test_each_chart_is_a_titled_image_followed_by_its_data_table(capi, client):
     figures = re.findall(r'<figure class="chart.*?</figure>', page, re.S)
     assert len(figures) == 4  # months, kinds, statuses, use cases
     for figure in figures:
-        svg = re.search(r'<svg [^>]*role="img" aria-labelledby="([^"]+)"', figure)
-        assert svg, figure[:200]
-        assert f'<title id="{svg.group(1)}">' in figure
-        assert "<table>" in figure.split("</svg>", 1)[1]
+        chart = re.search(r'<ul class="chart__rows" role="img" aria-labelledby="([^"]+)"', figure)
+        assert chart, figure[:200]
+        assert re.search(rf'<p [^>]*id="{chart.group(1)}">[^<]+</p>', figure)
+        assert "<table>" in figure.split("</ul>", 1)[1]
         assert "style=" not in figure
-    # The months chart: one bar per month, as high as its count (April's 5 threads, the highest: 140).
+    # The months chart: one bar per month, as long as its share of the largest (April's 5 threads).
     months = next(f for f in figures if "chart-months" in f)
-    heights = re.findall(r'<rect class="chart__bar" [^>]*height="([0-9.]+)"', months)
-    assert [float(h) for h in heights] == [140.0, 112.0, 112.0]
+    widths = re.findall(r'<rect class="chart__bar" [^>]*width="([0-9.]+)"', months)
+    assert [float(w) for w in widths] == [100.0, 80.0, 80.0]
 
 
 def test_an_empty_scope_says_so(capi, client):
     page = html(client.get("/capitalisation?du=2030-01-01&au=2030-01-31"))
     assert "Aucun fil dans ce périmètre" in page
-    assert "<svg" not in page
+    assert "chart__rows" not in page
 
 
 def test_unknown_filters_are_reported_next_to_the_results(capi, client):

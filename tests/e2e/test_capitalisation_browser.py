@@ -96,14 +96,14 @@ def test_a_filter_updates_the_figures_in_place_and_a_figure_lists_its_threads(ne
     assert parse_qs(urlsplit(page.locator("#new-report").get_attribute("href")).query)["type"] == ["data_request"]
 
     # Each chart is an image named by its title, with its data table in the same figure.
-    expect(page.locator("#capitalisation-results svg[role='img']")).to_have_count(4)
+    expect(page.locator("#capitalisation-results [role='img']")).to_have_count(4)
     figures = page.locator("#capitalisation-results figure.chart")
     expect(figures).to_have_count(4)
     for index in range(4):
         figure = figures.nth(index)
-        chart = figure.locator("svg[role='img']")
+        chart = figure.locator("[role='img']")
         title_id = chart.get_attribute("aria-labelledby")
-        expect(chart.locator(f"title#{title_id}")).not_to_be_empty()
+        expect(figure.locator(f"#{title_id}")).not_to_be_empty()
         expect(figure.locator("table")).to_have_count(1)
         expect(figure.locator("table caption")).not_to_be_empty()
     months = figures.filter(has=page.locator("#chart-months-title"))
@@ -210,3 +210,32 @@ def test_a_report_is_drafted_from_the_dashboard_reworked_in_place_and_published(
     expect(visitor.locator("header.fr-header")).to_be_visible()
     visitor.emulate_media(media="print")
     expect(visitor.locator("header.fr-header")).to_be_hidden()
+
+
+def test_the_charts_stay_legible_on_a_375_px_screen(scene, new_page, live_server):
+    """On a phone: no chart wider than the screen, every label and value at least 12 px high and inside its
+    chart, long labels wrapped rather than cut."""
+    page = new_page()
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto(f"{live_server}/capitalisation?{QUARTER}")
+
+    charts = page.locator("figure.chart")
+    expect(charts).to_have_count(4)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    problems = page.evaluate(
+        """() => {
+            const found = [];
+            for (const chart of document.querySelectorAll('figure.chart')) {
+                const box = chart.getBoundingClientRect();
+                if (box.right > window.innerWidth + 1) found.push('chart wider than the screen');
+                for (const text of chart.querySelectorAll('.chart__label, .chart__value')) {
+                    const size = parseFloat(getComputedStyle(text).fontSize);
+                    const r = text.getBoundingClientRect();
+                    if (size < 12) found.push(`${text.textContent}: ${size}px`);
+                    if (r.left < box.left - 1 || r.right > box.right + 1) found.push(`${text.textContent} outside`);
+                }
+            }
+            return found;
+        }"""
+    )
+    assert problems == []
