@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import sqlalchemy as sa
+from dateutil.relativedelta import relativedelta
 from flask import request
 from wtforms import BooleanField, DateField, SelectMultipleField
 from wtforms.validators import Optional
@@ -26,10 +27,9 @@ SEVERAL = "Plusieurs choix possibles (Ctrl ou Cmd + clic)."
 
 
 def default_period(today: date) -> tuple[date, date]:
-    """The last twelve full months before `today`'s month: 1 June 2024 – 31 May 2025 on any day of June 2025."""
-    last = today.replace(day=1) - timedelta(days=1)
-    first = date(last.year, 1, 1) if last.month == 12 else date(last.year - 1, last.month + 1, 1)
-    return first, last
+    """The last twelve months up to `today` included: 11 June 2024 – 10 June 2025 on 10 June 2025 (a new
+    platform's first threads show at once)."""
+    return today - relativedelta(years=1) + timedelta(days=1), today
 
 
 class CheckboxesField(SelectMultipleField):
@@ -41,7 +41,7 @@ class CheckboxesField(SelectMultipleField):
 
 class ScopeForm(Form):
     """The scope filters of a GET query string. Unknown values are reported next to their field and left out
-    of the scope; a period without dates is the last twelve full months."""
+    of the scope; a period without dates is the last twelve months up to today."""
 
     class Meta:
         csrf = False
@@ -89,7 +89,10 @@ class ScopeForm(Form):
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
         if self.du.data and self.au.data and self.du.data > self.au.data:
-            self.au.errors.append("La fin de la période doit suivre son début.")
+            self.au.errors.append(
+                f"la fin de la période ({self.au.data:%d/%m/%Y}) précède son début ({self.du.data:%d/%m/%Y}) : "
+                "les chiffres sont ceux des douze derniers mois."
+            )
             valid = False
         checks = (
             (self.type, {k.value for k in ThreadKind}, "Type de fil inconnu"),
@@ -139,8 +142,8 @@ class ScopeForm(Form):
     # The scope ----------------------------------------------------------------------------------------
 
     def period(self) -> tuple[date | None, date | None]:
-        """The period asked for: both dates, or from `du` to today, or up to `au`; none: the last twelve full
-        months. An inverted period is replaced by the default one."""
+        """The period asked for: both dates, or from `du` to today, or up to `au`; none: the last twelve months
+        up to today. An inverted period is replaced by the default one (and `validate` says so)."""
         start = self.du.data if isinstance(self.du.data, date) else None
         end = self.au.data if isinstance(self.au.data, date) else None
         if start is None and end is None:

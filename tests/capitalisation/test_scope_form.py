@@ -28,21 +28,21 @@ def form_of(app, query: str, today: date = JUNE_10) -> ScopeForm:
 @pytest.mark.parametrize(
     ("today", "expected"),
     [
-        (date(2025, 6, 10), (date(2024, 6, 1), date(2025, 5, 31))),
-        (date(2025, 6, 1), (date(2024, 6, 1), date(2025, 5, 31))),
-        (date(2025, 1, 31), (date(2024, 1, 1), date(2024, 12, 31))),
-        (date(2024, 3, 15), (date(2023, 3, 1), date(2024, 2, 29))),
+        (date(2025, 6, 10), (date(2024, 6, 11), date(2025, 6, 10))),
+        (date(2025, 1, 1), (date(2024, 1, 2), date(2025, 1, 1))),
+        (date(2024, 2, 29), (date(2023, 3, 1), date(2024, 2, 29))),  # a year before 29 February: 28 February
+        (date(2025, 3, 1), (date(2024, 3, 2), date(2025, 3, 1))),
     ],
 )
-def test_default_period_is_the_last_twelve_full_months(today, expected):
+def test_default_period_is_the_last_twelve_months_up_to_today(today, expected):
     assert default_period(today) == expected
 
 
 def test_no_filter_gives_the_default_period_and_public_threads_only(app, db):
     form = form_of(app, "")
     assert form.errors == {}
-    assert form.to_scope(allow_restricted=True) == Scope(date_from=date(2024, 6, 1), date_to=date(2025, 5, 31))
-    assert form.query_args() == {"du": "2024-06-01", "au": "2025-05-31"}
+    assert form.to_scope(allow_restricted=True) == Scope(date_from=date(2024, 6, 11), date_to=date(2025, 6, 10))
+    assert form.query_args() == {"du": "2024-06-11", "au": "2025-06-10"}
 
 
 def test_every_filter_reaches_the_scope(app, db):
@@ -115,7 +115,7 @@ def test_unknown_values_are_reported_in_french_and_left_out(app, db):
         (),
         (),
     )
-    assert form.query_args() == {"du": "2024-06-01", "au": "2025-05-31", "type": ["question"], "producteur": [p1.slug]}
+    assert form.query_args() == {"du": "2024-06-11", "au": "2025-06-10", "type": ["question"], "producteur": [p1.slug]}
 
 
 def test_a_start_alone_runs_to_today_and_an_end_alone_from_the_origin(app, db):
@@ -128,11 +128,23 @@ def test_a_start_alone_runs_to_today_and_an_end_alone_from_the_origin(app, db):
 
 def test_an_inverted_or_malformed_period_is_an_error_and_falls_back_to_the_default(app, db):
     inverted = form_of(app, "du=2025-06-30&au=2025-04-01")
-    assert inverted.errors == {"au": ["La fin de la période doit suivre son début."]}
-    assert inverted.period() == (date(2024, 6, 1), date(2025, 5, 31))
+    assert inverted.errors == {
+        "au": [
+            "la fin de la période (01/04/2025) précède son début (30/06/2025) : les chiffres sont ceux des douze "
+            "derniers mois."
+        ]
+    }
+    assert inverted.period() == (date(2024, 6, 11), date(2025, 6, 10))
     malformed = form_of(app, "du=31/04/2025")
     assert list(malformed.errors) == ["du"]
-    assert malformed.period() == (date(2024, 6, 1), date(2025, 5, 31))
+    assert malformed.period() == (date(2024, 6, 11), date(2025, 6, 10))
+
+
+def test_the_dashboard_names_the_field_of_a_bad_date(app, client, db):
+    page = client.get("/capitalisation?du=2025-13-45&au=2025-06-30").get_data(as_text=True)
+
+    assert "Des filtres sont ignorés" in page
+    assert "Reçus à partir du : N&#39;est pas une date valide." in page
 
 
 def test_repeated_and_blank_values_count_once(app, db):
