@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from feedback.clock import PARIS
+from feedback.i18n import french_date, french_datetime
 from feedback.threads.models import KIND_LABELS, STATUS_LABELS, USE_CASE_LABELS, DeclineReason, ThreadKind
 from feedback.threads.taxonomy import CATEGORIES_BY_CODE
 
@@ -43,7 +44,8 @@ def _percent(value: float | None) -> str:
 
 
 def _day(iso: str) -> str:
-    return date.fromisoformat(iso).strftime("%d/%m/%Y")
+    """A day as the pages write it: `1 avril 2025`."""
+    return french_date(date.fromisoformat(iso))
 
 
 def _cell(text) -> str:
@@ -90,7 +92,7 @@ def _scope_lines(data: dict) -> list[str]:
     else:
         lines.append("- Les demandes restreintes ne sont pas comptées.")
     as_of = datetime.fromisoformat(data["as_of"]).astimezone(PARIS)
-    lines.append(f"- Chiffres calculés le {as_of.strftime('%d/%m/%Y à %H:%M')}")
+    lines.append(f"- Chiffres calculés le {french_datetime(as_of)}")
     return [*lines, ""]
 
 
@@ -123,7 +125,7 @@ def _heading_lines(report: dict | None) -> list[str]:
         lines += [report["summary"].strip(), ""]
     if report and report.get("published_at"):
         published = datetime.fromisoformat(report["published_at"]).astimezone(PARIS)
-        lines += [f"Publié le {published.strftime('%d/%m/%Y')}.", ""]
+        lines += [f"Publié le {french_date(published)}.", ""]
     return lines
 
 
@@ -133,7 +135,7 @@ def _volumes_section(data: dict) -> list[str]:
     if not previous:
         return _table(["Indicateur", "Période"], [[label, _number(value)] for label, value in current_rows])
     previous_rows = dict(_volume_rows(previous["totals"]))
-    heading = f"Période précédente ({_day(previous['from'])} – {_day(previous['to'])})"
+    heading = f"Période précédente (du {_day(previous['from'])} au {_day(previous['to'])})"
     return _table(
         ["Indicateur", "Période", heading],
         [[label, _number(value), _number(previous_rows[label])] for label, value in current_rows],
@@ -499,15 +501,73 @@ def _restitution_table(restitution: dict | None) -> dict[str, list[list]]:
 DEMAND_COLUMNS = [ThreadKind.DATA_REQUEST.value, ThreadKind.MISSING_DATA.value]
 
 
+# What each column of each table holds: written into the zip as LISEZMOI.txt (and shown in the README).
+COMMON_COLUMNS = {
+    "producer": "service producteur (identifiant court, slug)",
+    "name": "nom du service",
+    "theme_code": "code du thème (INSPIRE ou Ecosphères)",
+    "theme": "libellé du thème",
+    "threads": "nombre de fils",
+    "data_request": "demandes de données",
+    "missing_data": "données manquantes",
+}
+CSV_DOCUMENTATION = {
+    "totals.csv": "volumes de la période (current) et de la période précédente de même durée (previous) : "
+    "fils, messages publics, ouverts, clos, par type (data_request, quality_issue, missing_data, question) et "
+    "par statut",
+    "by_month.csv": "fils reçus par mois (AAAA-MM) et par type",
+    "producers.csv": "par service : reçus (received), répondus (answered, par une réponse ou une clôture du "
+    "service), part répondue (0 à 1), médiane et 9e décile des jours ouvrés jusqu'à la première réponse, "
+    "résolus, refusés, demandes de données, demandes en retard au sens de l'article R124-1 du code de "
+    "l'environnement et leur part, délai moyen au sens de data.gouv.fr (jours calendaires plafonnés à 30)",
+    "declines.csv": "refus par service et par motif (reason, label)",
+    "quality.csv": "signalements qualité par service, catégorie et motif (taxonomie BercyHub)",
+    "datasets.csv": "jeux de données les plus signalés : rang, identifiant data.gouv.fr, slug, titre, service, "
+    "signalements, soutiens, poids (signalements + soutiens)",
+    "demand.csv": "demandes de données et données manquantes par thème et territoire (code INSEE : FR, R84, D45)",
+    "demand_groups.csv": "groupes de demandes semblables : titre, fils, soutiens, territoires, identifiants des "
+    "fils (séparés par des espaces)",
+    "use_cases.csv": "fils par cas d'usage déclaré (la dernière ligne : non précisé)",
+    "recommendations.csv": "recommandations : règle qui l'a rédigée (vide : écrite par l'administration), "
+    "service destinataire (vide : tous), priorité (high, medium, low), titre, texte en markdown, fils concernés",
+    "restitution.csv": "rapport de restitution : chaque indicateur du service et la médiane des services du même "
+    "périmètre",
+}
+
+
+def csv_readme(names: list[str]) -> str:
+    """LISEZMOI.txt: how the files are written, and what each holds."""
+    lines = [
+        "Tables d'un rapport de capitalisation des retours sur les données Ecosphères.",
+        "",
+        "Format : CSV séparé par des points-virgules, encodé en UTF-8 avec marque d'ordre des octets (BOM),",
+        "comme les exports de data.gouv.fr ; la première ligne nomme les colonnes. Dates : AAAA-MM-JJ (jours",
+        "de Paris) ; nombres décimaux avec un point ; une case vide : aucune valeur.",
+        "",
+        *(f"{name} : {CSV_DOCUMENTATION[name]}." for name in names if name in CSV_DOCUMENTATION),
+        "",
+        "Colonnes communes : "
+        + " ; ".join(f"{column} = {meaning}" for column, meaning in COMMON_COLUMNS.items())
+        + ".",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def write_csv_zip(data: dict, path: Path | BinaryIO) -> list[str]:
-    """Write the tables as CSV files (comma-separated, UTF-8) in one zip, to a file or a binary stream (a
-    download); returns the file names. Each entry carries a fixed date, so the same figures give the same
-    bytes whenever they are zipped."""
+    """Write the tables as CSV files in one zip, to a file or a binary stream (a download), with LISEZMOI.txt;
+    returns the table files' names. The files follow data.gouv.fr's exports: `;`-separated, UTF-8 with a
+    byte-order mark so that spreadsheets show accents. Each entry carries a fixed date, so the same figures
+    give the same bytes whenever they are zipped."""
     tables = report_tables(data)
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, rows in tables.items():
             buffer = io.StringIO()
-            writer = csv.writer(buffer, lineterminator="\n")
+            writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
             writer.writerows([["" if value is None else value for value in row] for row in rows])
-            archive.writestr(zipfile.ZipInfo(name, date_time=ZIP_DATE), buffer.getvalue(), zipfile.ZIP_DEFLATED)
+            archive.writestr(_entry(name), buffer.getvalue().encode("utf-8-sig"), zipfile.ZIP_DEFLATED)
+        archive.writestr(_entry("LISEZMOI.txt"), csv_readme(list(tables)).encode("utf-8"), zipfile.ZIP_DEFLATED)
     return list(tables)
+
+
+def _entry(name: str) -> zipfile.ZipInfo:
+    return zipfile.ZipInfo(name, date_time=ZIP_DATE)

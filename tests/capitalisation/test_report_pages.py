@@ -211,9 +211,12 @@ def test_exports_are_well_formed(client, capi, published):
     assert response.mimetype == "application/zip"
     assert "filename=bilan-publie.csv.zip" in response.headers["Content-Disposition"]
     with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
-        assert set(archive.namelist()) == CSV_NAMES
+        assert set(archive.namelist()) == CSV_NAMES | {"LISEZMOI.txt"}
         assert (
-            archive.read("recommendations.csv").decode().splitlines()[1].startswith("1,overdue_requests,ddt-du-loiret")
+            archive.read("recommendations.csv")
+            .decode("utf-8-sig")
+            .splitlines()[1]
+            .startswith("1;overdue_requests;ddt-du-loiret")
         )
 
 

@@ -88,7 +88,7 @@ def test_markdown_report_has_its_french_sections(runner, capi):
         "## Cas d'usage",
         "## Recommandations",
     ]
-    assert "- Fils reçus : du 01/04/2025 au 30/06/2025 (dates de Paris)" in text
+    assert "- Fils reçus : du 1 avril 2025 au 30 juin 2025 (dates de Paris)" in text  # as the dashboard writes them
     assert "| Fils | 13 | 2 |" in text  # this quarter, the previous one
     assert "| 2025-04 | 5 | 3 | 0 | 1 | 1 |" in text
     assert "| DDT du Loiret | Secret protégé par la loi" in text
@@ -118,11 +118,19 @@ def test_csv_is_a_zip_of_one_table_per_indicator(runner, capi, tmp_path):
                 "demand_groups.csv",
                 "use_cases.csv",
                 "recommendations.csv",
+                "LISEZMOI.txt",
             ]
         )
-        tables = {
-            name: list(csv.DictReader(io.StringIO(archive.read(name).decode("utf-8")))) for name in archive.namelist()
-        }
+        raw = {name: archive.read(name) for name in archive.namelist() if name.endswith(".csv")}
+        readme = archive.read("LISEZMOI.txt").decode("utf-8")
+    # As data.gouv.fr's exports: ';'-separated, UTF-8 with a byte-order mark (spreadsheets then show accents).
+    assert all(content.startswith(b"\xef\xbb\xbf") for content in raw.values())
+    tables = {
+        name: list(csv.DictReader(io.StringIO(content.decode("utf-8-sig")), delimiter=";"))
+        for name, content in raw.items()
+    }
+    assert "séparé par des points-virgules" in readme
+    assert all(f"{name} :" in readme for name in raw)
     assert [(r["period"], r["from"], r["to"], r["threads"]) for r in tables["totals.csv"]] == [
         ("current", "2025-04-01", "2025-06-30", "13"),
         ("previous", "2024-12-31", "2025-03-31", "2"),
