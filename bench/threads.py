@@ -50,12 +50,13 @@ from feedback.catalogue.models import Dataset, Territory, TerritoryKind, Theme, 
 from feedback.database import refresh_statistics, utcnow
 from feedback.markdown import render_markdown
 from feedback.search import normalise
-from feedback.threads import deadlines
+from feedback.threads import answers, deadlines, stored_figures
 from feedback.threads.models import (
     THREAD_SEARCH,
     USE_CASE_LABELS,
     DeclineReason,
     Message,
+    MessagePurpose,
     RequestWant,
     Subscription,
     Thread,
@@ -402,14 +403,33 @@ class _Play:
         self.row["is_open"] = status.is_open
         self.row["closed_at"] = None if status.is_open else at
         self.touch(at)
+        if status in answers.SERVICE_CLOSINGS:  # threads.answers: the service closing a thread answers it
+            by_service = actor in self.gen.member_of.get(self.row["organisation_id"], ())
+            payload["by_service"] = by_service
+            if by_service and self.row["answered_at"] is None:
+                self.row["answered_at"] = at
         self.event(actor, "status_changed", at, previous=previous, status=status.value, automatic=automatic, **payload)
 
     def post(
-        self, author: int, role: str, at: datetime, *, internal=False, moves_status=True, first=False, text=None, **body
+        self,
+        author: int,
+        role: str,
+        at: datetime,
+        *,
+        internal=False,
+        moves_status=True,
+        first=False,
+        text=None,
+        purpose: MessagePurpose | None = None,
+        **body,
     ):
         source, rendered = text or self.gen.corpus.body(role, **body)
         producer = author in self.gen.member_of.get(self.row["organisation_id"], ())
-        as_organisation = self.row["organisation_id"] if producer and not internal else None
+        as_organisation = self.row["organisation_id"] if producer and not internal and not first else None
+        if internal:
+            purpose = MessagePurpose.INTERNAL_NOTE
+        elif purpose is None:
+            purpose = MessagePurpose.ANSWER if as_organisation is not None else MessagePurpose.REPLY
         message_id = self.gen.next_message_id()
         self.messages.append(
             {
@@ -418,6 +438,7 @@ class _Play:
                 "author_id": author,
                 "as_organisation_id": as_organisation,
                 "internal": internal,
+                "purpose": purpose.value,
                 "created_at": at,
                 "edited_at": None,
                 "hidden_at": None,
@@ -440,15 +461,17 @@ class _Play:
             at,
             internal=internal,
             message_id=message_id,
-            official=as_organisation is not None,
+            purpose=purpose.value,
         )
         if internal:
             return
         self.row["public_messages_count"] += 1
         self.bodies.append(source)
-        if as_organisation is not None:
+        if as_organisation is not None and purpose in answers.RESPONSES:  # threads.answers
             if self.row["first_response_at"] is None:
                 self.row["first_response_at"] = at
+            if self.row["answered_at"] is None:
+                self.row["answered_at"] = at
             if moves_status and self.row["status"] == ThreadStatus.NEW:
                 self.change(author, ThreadStatus.ACKNOWLEDGED, at, automatic=True)
         elif moves_status and author == self.author and self.row["status"] == ThreadStatus.NEEDS_INFO:
@@ -680,17 +703,24 @@ class ThreadGenerator:
             expanding = sa.bindparam("ids", expanding=True)
             session.execute(
                 sa.text(
-                    "INSERT OR IGNORE INTO vote (thread_id, user_id, created_at) "
-                    "SELECT t.duplicate_of_id, v.user_id, v.created_at FROM vote v JOIN thread t ON t.id = v.thread_id "
-                    "WHERE t.id IN :ids"
+                    # Standard SQL (SQLite and PostgreSQL): each (original, person) once, and not already there.
+                    "INSERT INTO vote (thread_id, user_id, created_at) "
+                    "SELECT t.duplicate_of_id, v.user_id, min(v.created_at) "
+                    "FROM vote v JOIN thread t ON t.id = v.thread_id "
+                    "WHERE t.id IN :ids AND NOT EXISTS (SELECT 1 FROM vote o "
+                    "WHERE o.thread_id = t.duplicate_of_id AND o.user_id = v.user_id) "
+                    "GROUP BY t.duplicate_of_id, v.user_id"
                 ).bindparams(expanding),
                 params,
             )
             session.execute(
                 sa.text(
-                    "INSERT OR IGNORE INTO subscription (thread_id, user_id, created_at) "
-                    "SELECT t.duplicate_of_id, s.user_id, t.closed_at FROM subscription s "
-                    "JOIN thread t ON t.id = s.thread_id WHERE t.id IN :ids"
+                    "INSERT INTO subscription (thread_id, user_id, created_at) "
+                    "SELECT t.duplicate_of_id, s.user_id, min(t.closed_at) FROM subscription s "
+                    "JOIN thread t ON t.id = s.thread_id "
+                    "WHERE t.id IN :ids AND NOT EXISTS (SELECT 1 FROM subscription o "
+                    "WHERE o.thread_id = t.duplicate_of_id AND o.user_id = s.user_id) "
+                    "GROUP BY t.duplicate_of_id, s.user_id"
                 ).bindparams(expanding),
                 params,
             )
@@ -779,7 +809,9 @@ class ThreadGenerator:
             "public_messages_count": 0,
             "followers_count": 1,  # the author follows
             "created_at": created,
+            "received_at": created,
             "first_response_at": None,
+            "answered_at": None,
             "last_activity_at": created,
             "closed_at": None,
             "udata_id": None,
@@ -816,6 +848,7 @@ class ThreadGenerator:
             at = tick()
             row["organisation_id"] = organisation_id
             row["due_at"] = self._due(kind, created)
+            row["received_at"] = at  # threads.answers: its service's delays run from the routing
             play.touch(at)
             play.event(
                 rng.choice(people.curators),
@@ -841,12 +874,16 @@ class ThreadGenerator:
             responded = row["first_response_at"] is not None
             if answered and not responded and position >= first_official:
                 member = rng.choice(members)
-                if extend and at <= deadlines.legal_due_at(created):  # extend_deadline, within the month
+                if (
+                    extend and not row["deadline_extended"] and at <= deadlines.legal_due_at(created)
+                ):  # within the month
                     previous = row["due_at"]
                     row["due_at"] = deadlines.legal_due_at(created, extended=True)
                     row["deadline_extended"] = True
                     text = corpus.body("extend")
-                    play.post(member, "extend", at, moves_status=False, text=text)
+                    play.post(
+                        member, "extend", at, moves_status=False, text=text, purpose=MessagePurpose.EXTENSION_MOTIVE
+                    )
                     play.event(
                         member,
                         "deadline_extended",
@@ -865,7 +902,7 @@ class ThreadGenerator:
                 member = rng.choice(members)
                 if row["status"] in (ThreadStatus.ACKNOWLEDGED, ThreadStatus.IN_PROGRESS) and rng.random() < 0.12:
                     play.change(member, ThreadStatus.NEEDS_INFO, at)  # ask_details
-                    play.post(member, "ask", at, moves_status=False)
+                    play.post(member, "ask", at, moves_status=False, purpose=MessagePurpose.DETAILS_REQUEST)
                 else:
                     play.post(member, "official", at)
                     if row["status"] == ThreadStatus.ACKNOWLEDGED and rng.random() < 0.25:
@@ -1019,28 +1056,8 @@ def number(value: int) -> str:
 
 # Checks -----------------------------------------------------------------------------------------------------
 
+VERIFIED_FIGURES = [*stored_figures.COUNTERS, *answers.FIGURES]
 CONSISTENCY_CHECKS = {
-    "messages_count = its messages": (
-        "SELECT count(*) FROM thread t LEFT JOIN (SELECT thread_id, count(*) n FROM message GROUP BY thread_id) m "
-        "ON m.thread_id = t.id WHERE t.messages_count != coalesce(m.n, 0)"
-    ),
-    "public_messages_count = its public messages": (
-        "SELECT count(*) FROM thread t LEFT JOIN (SELECT thread_id, count(*) n FROM message WHERE NOT internal "
-        "GROUP BY thread_id) m ON m.thread_id = t.id WHERE t.public_messages_count != coalesce(m.n, 0)"
-    ),
-    "votes_count = its votes": (
-        "SELECT count(*) FROM thread t LEFT JOIN (SELECT thread_id, count(*) n FROM vote GROUP BY thread_id) v "
-        "ON v.thread_id = t.id WHERE t.votes_count != coalesce(v.n, 0)"
-    ),
-    "followers_count = its subscriptions": (
-        "SELECT count(*) FROM thread t LEFT JOIN (SELECT thread_id, count(*) n FROM subscription GROUP BY thread_id) s "
-        "ON s.thread_id = t.id WHERE t.followers_count != coalesce(s.n, 0)"
-    ),
-    "first_response_at = first official answer": (
-        "SELECT count(*) FROM thread t LEFT JOIN (SELECT thread_id, min(created_at) at FROM message "
-        "WHERE as_organisation_id IS NOT NULL GROUP BY thread_id) m ON m.thread_id = t.id "
-        "WHERE t.first_response_at IS NOT m.at"
-    ),
     "is_open and closed_at follow the status": (
         "SELECT count(*) FROM thread WHERE is_open != (status IN ('new', 'acknowledged', 'needs_info', "
         "'in_progress')) OR (closed_at IS NULL) != is_open"
@@ -1056,8 +1073,11 @@ CONSISTENCY_CHECKS = {
 
 
 def check_consistency(session, sample: int = 300, seed: int = 1) -> list[tuple[str, int]]:
-    """Rows that break what the services maintain: (check, rows breaking it) for every check."""
-    results = [(name, session.scalar(sa.text(sql))) for name, sql in CONSISTENCY_CHECKS.items()]
+    """Rows that break what the services maintain: (check, rows breaking it) for every check. The figures kept
+    in the thread rows (counters, received, first response, answered) are checked as `reports verify` does."""
+    drifts = Counter(difference.figure for difference in stored_figures.differences(session))
+    results = [(f"{figure} = what its rows say (reports verify)", drifts[figure]) for figure in VERIFIED_FIGURES]
+    results += [(name, session.scalar(sa.text(sql))) for name, sql in CONSISTENCY_CHECKS.items()]
     ids = session.scalars(sa.select(Thread.id)).all()
     chosen = random.Random(seed).sample(ids, min(sample, len(ids)))
     wrong_text = wrong_title = wrong_due = 0

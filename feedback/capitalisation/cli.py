@@ -18,7 +18,8 @@ from feedback.capitalisation.scope import Scope
 from feedback.catalogue.models import Territory, Theme
 from feedback.clock import paris_today
 from feedback.extensions import db
-from feedback.threads.models import KIND_LABELS, USE_CASE_LABELS
+from feedback.threads import stored_figures
+from feedback.threads.models import KIND_LABELS, USE_CASE_LABELS, Thread
 
 FORMATS = ("json", "md", "csv")
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -197,3 +198,28 @@ def build(
         f"{len(data['demand_groups'])} groupe(s) de demandes similaires — {where}",
         err=output is None,
     )
+
+
+@reports.command(
+    "verify",
+    help=(
+        "Recompter, depuis les messages, les soutiens, les abonnements et l'historique de chaque fil, les chiffres "
+        "que les fils gardent (nombres de messages, de soutiens et d'abonnés ; réception, première réponse et "
+        "réponse du service) et signaler toute différence : code de sortie 1 s'il y en a."
+    ),
+)
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="Différences affichées.")
+@with_appcontext
+def verify(limit: int) -> None:
+    with click.progressbar(length=stored_figures.STEPS, label="Vérification des fils", file=sys.stderr) as bar:
+        found = stored_figures.differences(db.session, on_step=lambda: bar.update(1))
+    threads = db.session.scalar(sa.select(sa.func.count()).select_from(Thread)) or 0
+    for difference in found[:limit]:
+        click.echo(
+            f"Fil n° {difference.thread_id} : {difference.figure} enregistré {difference.stored}, "
+            f"recalculé {difference.recomputed}"
+        )
+    if found:
+        more = f" (les {limit} premières ci-dessus)" if len(found) > limit else ""
+        raise click.ClickException(f"{len(found)} différence(s) sur {threads} fil(s){more}.")
+    click.echo(f"{threads} fil(s) vérifié(s) : aucune différence.")

@@ -1,6 +1,6 @@
 """Texts rendered once, when they are written: dataset descriptions, report summaries and recommendations
 keep their sanitised HTML beside their markdown, as messages already did. Every stored HTML is rendered
-again here with the linear renderer (cmark-gfm, then nh3: `feedback.markdown`).
+again here with the linear renderer (comrak, then nh3: `feedback.markdown`).
 
 Revision ID: 0005
 Revises: 0004
