@@ -40,14 +40,29 @@ def run_migrations_online():
     conf_args.setdefault("process_revision_directives", process_revision_directives)
     conf_args.setdefault("compare_type", True)
     with db.engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite alters a table by copying it into a new one and dropping the old: with foreign keys on,
+            # that drop would delete every row that refers to it (ON DELETE CASCADE) — a thread's messages
+            # and events when a column of `thread` changes. Off for the migration (a PRAGMA that only takes
+            # effect outside a transaction: this is the connection's first statement), checked after it.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()  # the PRAGMA's own (empty) transaction: the migration then runs in its own
         context.configure(
             connection=connection,
             target_metadata=db.metadata,
             include_name=include_name,
-            **{"render_as_batch": connection.dialect.name == "sqlite", **conf_args},
+            **{"render_as_batch": sqlite, **conf_args},
         )
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            connection.commit()
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
+            if broken:
+                raise RuntimeError(f"the migration left rows whose foreign key points nowhere: {broken[:10]}")
 
 
 if context.is_offline_mode():

@@ -83,3 +83,77 @@ def test_upgrade_downgrade_upgrade_on_a_fresh_database(tmp_path_factory, tmp_pat
         finally:
             models_db.session.remove()
             models_db.engine.dispose()
+
+
+def test_the_answer_migration_finds_the_figures_again_from_the_history(tmp_path_factory, tmp_path):
+    """Threads written with the current rules, their figures and purposes taken away (down to 0003), then
+    migrated again: the migration gives back each message's purpose and each thread's figures."""
+    from datetime import UTC, datetime, timedelta
+
+    from feedback import clock
+    from feedback.threads import services
+    from feedback.threads.models import Message, Thread, ThreadKind, ThreadStatus
+
+    from . import factories
+
+    path = tmp_path / "answers.sqlite3"
+    fresh = make_app(tmp_path_factory, SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}")
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    with fresh.app_context():
+        try:
+            upgrade()
+            loiret = factories.create_organisation(name="DDT du Loiret")
+            nievre = factories.create_organisation(name="DDT de la Nièvre", territory_code="D58")
+            member = factories.create_user(organisation=loiret)
+            other = factories.create_user(organisation=nievre)
+            author = factories.create_user()
+            dataset = factories.create_dataset(organisation=loiret)
+            stories = []
+            for number in range(3):
+                with clock.frozen(start):
+                    thread = services.create_thread(
+                        author,
+                        services.NewThread(
+                            kind=ThreadKind.DATA_REQUEST, title=f"Demande {number}", body="Bonjour.", dataset=dataset
+                        ),
+                    )
+                stories.append(thread)
+            steps = [
+                (stories[0], lambda t: services.ask_details(t, member, "Quelle commune ?")),
+                (stories[0], lambda t: services.post_message(t, author, "Orléans.")),
+                (stories[0], lambda t: services.post_message(t, member, "Voici.")),
+                (stories[1], lambda t: services.extend_deadline(t, member, "Volume important.")),
+                (stories[1], lambda t: services.transfer_thread(t, member, nievre, "La Nièvre détient la donnée.")),
+                (stories[1], lambda t: services.post_message(t, other, "La voici.")),
+                (stories[2], lambda t: services.change_status(t, member, ThreadStatus.RESOLVED)),
+            ]
+            for hour, (thread, step) in enumerate(steps, start=1):
+                with clock.frozen(start + timedelta(days=1, hours=hour)):
+                    step(thread)
+            models_db.session.commit()
+
+            def current():
+                models_db.session.expire_all()
+                figures = {
+                    t.id: (t.received_at, t.first_response_at, t.answered_at)
+                    for t in models_db.session.scalars(sa.select(Thread))
+                }
+                purposes = dict(models_db.session.execute(sa.select(Message.id, Message.purpose)).all())
+                return figures, purposes
+
+            before = current()
+            assert set(before[1].values()) == {
+                "reply",
+                "answer",
+                "details_request",
+                "extension_motive",
+                "transfer_note",
+            }
+            models_db.session.remove()
+            downgrade(revision="0003")
+            upgrade()
+
+            assert current() == before
+        finally:
+            models_db.session.remove()
+            models_db.engine.dispose()
