@@ -9,7 +9,11 @@ INSTALLED := $(VENV)/.installed
 # The versions CI tested (make lock refreshes them from pyproject.toml).
 CONSTRAINTS := constraints.txt
 
-.PHONY: install run test test-postgres bench lint lock db-upgrade
+# What the tests drive outside Python: Chromium (browser tests), poppler-utils (pdftotext, to read the PDFs
+# back), Pango (WeasyPrint draws the PDFs with it).
+SYSTEM_PACKAGES := chromium poppler-utils libpango-1.0-0 libpangoft2-1.0-0
+
+.PHONY: install run test test-postgres bench lint lock db-upgrade system-packages
 
 $(INSTALLED): pyproject.toml $(CONSTRAINTS)
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 ou plus récent est nécessaire"; exit 1; }
@@ -27,10 +31,22 @@ run: db-upgrade
 	$(FLASK) demo load
 	$(FLASK) run --port $(PORT)
 
-test: install
+system-packages:
+	@missing=$$(for package in $(SYSTEM_PACKAGES); do dpkg -s $$package >/dev/null 2>&1 || echo $$package; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installation des paquets Debian des tests : $$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "Paquets Debian nécessaires aux tests : $$missing"; \
+	    echo "Installez-les (sudo apt-get install $$missing), puis relancez make test."; exit 1; \
+	  fi; \
+	fi
+
+test: install system-packages
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-test-postgres: install
+test-postgres: install system-packages
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install

@@ -12,10 +12,12 @@ from feedback.clock import PARIS
 LOCALE = "fr_FR"
 
 
-def french_date(value: date | datetime | None, format: str = "long") -> str:
-    """`9 mai 2022`."""
-    if value is None:
+def french_date(value: date | datetime | str | None, format: str = "long") -> str:
+    """`9 mai 2022` (a day written AAAA-MM-JJ is read first)."""
+    if value is None or value == "":
         return ""
+    if isinstance(value, str):
+        value = date.fromisoformat(value)
     if isinstance(value, datetime):
         return format_datetime(value, format="d MMMM y" if format == "long" else "dd/MM/y", tzinfo=PARIS, locale=LOCALE)
     return format_date(value, format=format, locale=LOCALE)

@@ -22,6 +22,7 @@ from feedback.capitalisation import views as dashboard
 from feedback.capitalisation.exports import KINDS, report_json, report_markdown, write_csv_zip
 from feedback.capitalisation.forms import ScopeForm
 from feedback.capitalisation.models import Priority, Recommendation, Report
+from feedback.capitalisation.pdf import html_to_pdf
 from feedback.catalogue import queries as catalogue_queries
 from feedback.extensions import db
 from feedback.forms import Form
@@ -359,6 +360,14 @@ def _download(body: bytes, report: Report, extension: str, mimetype: str):
     response = current_app.response_class(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{report.slug}.{extension}"'
     return response
+
+
+@blueprint.get("/rapports/<slug>.pdf")
+def export_pdf(slug: str):
+    """The report as an A4 document: the printable page rendered by WeasyPrint."""
+    report = _load(slug)
+    html = render_template("reports/report.html", layout="reports/document.html", **_context(report, printable=True))
+    return _download(html_to_pdf(html), report, "pdf", "application/pdf")
 
 
 @blueprint.get("/rapports/<slug>.json")
