@@ -20,6 +20,7 @@ from feedback import clock, create_app
 from feedback.catalogue.models import Territory, Theme
 from feedback.catalogue.reference import load_reference
 from feedback.extensions import db as _db
+from feedback.extensions import limiter
 from feedback.models import SEARCH_INDEXES
 
 from . import factories
@@ -51,6 +52,25 @@ def make_app(tmp_path_factory, **overrides):
     }
     config.update(overrides)
     return create_app(config)
+
+
+def build_app(app, tmp_path_factory, **overrides):
+    return make_app(tmp_path_factory, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"], **overrides)
+
+
+@pytest.fixture
+def limited_app(app, tmp_path_factory):
+    """An app with the real rate limits. The limiter is one object shared by every app of the process:
+    put it back as it was, or the other tests would be rate limited too."""
+    previous = limiter.enabled
+    limited = build_app(app, tmp_path_factory, RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://")
+    try:
+        yield limited
+    finally:
+        limiter.reset()
+        limiter.enabled = previous
+        with limited.app_context():
+            _db.engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -13,13 +13,11 @@ import sqlalchemy as sa
 from feedback.capitalisation import services as reports
 from feedback.capitalisation.scope import Scope
 from feedback.catalogue.models import Dataset
-from feedback.extensions import db, limiter
 from feedback.markdown import render_markdown
 from feedback.threads import services
 from feedback.threads.models import Message, ThreadKind
 
 from . import factories
-from .test_security import build_app
 
 LIMIT = services.MAX_BODY_LENGTH
 
@@ -149,19 +147,6 @@ def test_texts_render_has_help(runner):
 
 
 # The preview ---------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def limited_app(app, tmp_path_factory):
-    previous = limiter.enabled
-    limited = build_app(app, tmp_path_factory, RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://")
-    try:
-        yield limited
-    finally:
-        limiter.reset()
-        limiter.enabled = previous
-        with limited.app_context():
-            db.engine.dispose()
 
 
 def test_the_preview_is_rate_limited(limited_app, db):

@@ -13,10 +13,9 @@ import sqlalchemy as sa
 
 from feedback.accounts.models import Role, User
 from feedback.extensions import db as _db
-from feedback.extensions import limiter
 
 from . import factories
-from .conftest import make_app
+from .conftest import build_app
 
 CSRF_MESSAGE = "Le formulaire a expiré ou n'a pas été envoyé depuis ce site. Rechargez la page et recommencez."
 
@@ -53,31 +52,12 @@ def csp_directives(response) -> dict[str, list[str]]:
     return directives
 
 
-def build_app(app, tmp_path_factory, **overrides):
-    return make_app(tmp_path_factory, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"], **overrides)
-
-
 @pytest.fixture(scope="module")
 def csrf_app(app, tmp_path_factory):
     protected = build_app(app, tmp_path_factory, WTF_CSRF_ENABLED=True)
     yield protected
     with protected.app_context():
         _db.engine.dispose()
-
-
-@pytest.fixture
-def limited_app(app, tmp_path_factory):
-    """An app with the real rate limits. The limiter is one object shared by every app of the process:
-    put it back as it was, or the other tests would be rate limited too."""
-    previous = limiter.enabled
-    limited = build_app(app, tmp_path_factory, RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://")
-    try:
-        yield limited
-    finally:
-        limiter.reset()
-        limiter.enabled = previous
-        with limited.app_context():
-            _db.engine.dispose()
 
 
 # --- CSRF ------------------------------------------------------------------------------------------------
