@@ -99,11 +99,12 @@ def load_average() -> str:
         return "unknown"
 
 
-def app_config(workdir: Path, database: Path) -> dict:
+def app_config(workdir: Path, database: Path | str) -> dict:
+    """The application's settings for a run: a SQLite file of the scratch folder, or a database URL."""
     return {
         "INSTANCE_PATH": str(workdir / "instance"),
         "SECRET_KEY": "bench-secret-key",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
+        "SQLALCHEMY_DATABASE_URI": database if isinstance(database, str) else f"sqlite:///{database}",
         "RATELIMIT_ENABLED": False,
         "WTF_CSRF_ENABLED": False,
         "SERVER_NAME": None,
@@ -392,6 +393,8 @@ def dataset_count(app) -> tuple[int, int]:
 
 def fts_integrity(app) -> str:
     with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            return "n/a (PostgreSQL: a GIN index kept by the database)"
         fts = DATASET_SEARCH.fts_table
         try:
             db.session.execute(sa.text(f"INSERT INTO {fts}({fts}) VALUES ('integrity-check')"))
@@ -414,6 +417,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--part", choices=["catalogue", "threads", "all"], default="all", help="what to measure (all)")
     parser.add_argument(
         "--threads", type=int, default=100_000, help="threads at the second size; the first is a tenth (100000)"
+    )
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="run on this database instead of a SQLite file of the scratch folder, e.g. "
+        "postgresql+psycopg://postgres@127.0.0.1:5432/bench (its public schema is wiped)",
     )
     args = parser.parse_args(argv)
     export = (args.export if args.export else ROOT / DEFAULT_EXPORT).resolve()
@@ -458,10 +467,15 @@ def run(args, export: Path, workdir: Path) -> int:
     print("Progress")
     export.read_bytes()  # warm the page cache, so that neither the baseline nor the import pays the first read
 
-    database = workdir / "feedback.sqlite3"
+    database = args.database_url or workdir / "feedback.sqlite3"
     config = app_config(workdir, database)
     app = create_app(config)
     with app.app_context(), contextlib.redirect_stderr(io.StringIO()):  # alembic's INFO lines
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as connection:
+                connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+                connection.execute(sa.text("CREATE SCHEMA public"))
+            print(f"Database: PostgreSQL {db.engine.connect().dialect.server_version_info} ({args.database_url})")
         upgrade()
         load_reference()
         db.session.commit()

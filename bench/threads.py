@@ -614,6 +614,7 @@ class ThreadGenerator:
             session.execute(sa.insert(User.__table__), users[start_row : start_row + CHUNK])
         session.execute(sa.insert(Membership.__table__), memberships)
         session.commit()
+        advance_sequences(session, ("user_account", "membership"))
         self.member_of = {organisation_id: set(ids) for organisation_id, ids in members.items()}
         # Authors are skewed too: a few consultancies and local authorities write a lot.
         self.author_picker = Weighted(authors, zipf(len(authors), 0.7, 20))
@@ -685,6 +686,7 @@ class ThreadGenerator:
                 progress(f"{number(start + len(chunk))} of {number(len(ids))} threads written")
         self._merge_duplicates(duplicates)
         session.commit()
+        advance_sequences(session, ("thread", "message", "thread_event"))
         stats.seconds = time.perf_counter() - started
         # As after any bulk load (the catalogue import does the same): the planner's statistics, timed apart.
         analyze_start = time.perf_counter()
@@ -1098,7 +1100,23 @@ def check_consistency(session, sample: int = 300, seed: int = 1) -> list[tuple[s
     return results
 
 
+def advance_sequences(session, tables) -> None:
+    """Rows written with their ids leave PostgreSQL's id sequences behind: move each past its table's largest
+    id, so that the application's own inserts go on from there (SQLite needs nothing)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for table in tables:
+        session.execute(
+            sa.text(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT coalesce(max(id), 1) FROM {table}))"
+            )
+        )
+    session.commit()
+
+
 def fts_integrity(session) -> str:
+    if session.get_bind().dialect.name != "sqlite":
+        return "n/a"
     fts = THREAD_SEARCH.fts_table
     try:
         session.execute(sa.text(f"INSERT INTO {fts}({fts}) VALUES ('integrity-check')"))
