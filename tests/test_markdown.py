@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+import statistics
+import time
 
 import pytest
 from markupsafe import Markup
 
-from feedback.markdown import plain_text, render_markdown
+from feedback.markdown import MAX_DEPTH, plain_text, render_markdown
+from feedback.threads.services import MAX_BODY_LENGTH
 
 
 def tags_of(html: str) -> set[str]:
@@ -184,6 +187,16 @@ def test_text_is_escaped_not_interpreted():
     assert "3 &lt; 5 &amp; 7 &gt; 2" in html
 
 
+def test_the_features_people_use_still_render():
+    html = render_markdown("# Titre\nligne 1\nligne 2\n\n|a|b|\n|-|-|\n|1|2|\n\n~~ancien~~ https://exemple.fr")
+
+    assert "<h2>Titre</h2>" in html  # the page has its own h1
+    assert "ligne 1<br>" in html or "ligne 1<br />" in html
+    assert "<table>" in html and "<td>1</td>" in html
+    assert "<del>ancien</del>" in html
+    assert '<a href="https://exemple.fr" rel="nofollow noopener noreferrer">https://exemple.fr</a>' in html
+
+
 # --- plain text ------------------------------------------------------------------------------------------
 
 
@@ -208,3 +221,154 @@ def test_plain_text_leaves_plain_text_alone_but_trims_it():
 
 def test_plain_text_keeps_markdown_characters():
     assert plain_text("**Zonage** <b>réglementaire</b>") == "**Zonage** réglementaire"
+
+
+# --- cost: linear in the input -----------------------------------------------------------------------------------
+
+LIMIT = MAX_BODY_LENGTH
+
+
+def _fill(unit: str) -> str:
+    return (unit * (LIMIT // len(unit) + 1))[:LIMIT]
+
+
+PATHOLOGICAL = {
+    # brackets, links and images
+    "crochets ouverts": _fill("["),
+    "crochets imbriqués": _fill("[a]("),
+    "crochets équilibrés": "[" * (LIMIT // 2 - 1) + "a" + "]" * (LIMIT // 2 - 1),
+    "images ouvertes": _fill("!["),
+    "fermetures": _fill("]("),
+    "liens de référence": _fill("[a]"),
+    "définitions de liens": "".join(f"[r{n}]: http://exemple.fr/{n}\n" for n in range(5000))[:LIMIT],
+    "autoliens": _fill("<http://"),
+    # emphasis and code
+    "étoiles": _fill("*"),
+    "soulignés seuls": _fill("_"),
+    "emphases alternées": _fill("**a"),
+    "soulignés": _fill("_a "),
+    "emphases mêlées": _fill("*_"),
+    "barrés": _fill("~~a"),
+    "accents graves": "".join("`" * (n % 40 + 1) + "a" for n in range(4000))[:LIMIT],
+    # blocks
+    "longue liste": _fill("- a\n"),
+    "listes imbriquées": "".join("  " * n + "- a\n" for n in range(3000))[:LIMIT],
+    "listes sur une ligne": _fill("- "),
+    "listes numérotées sur une ligne": _fill("1. "),
+    "citations profondes": ">" * (LIMIT - 2) + " a",
+    "citations par ligne": "".join(">" * n + " a\n" for n in range(300))[:LIMIT],
+    "citations et listes": _fill("> - "),
+    "grand tableau": ("|a|b|c|\n|-|-|-|\n" + "|1|2|3|\n" * LIMIT)[:LIMIT],
+    "tableau large": "|" + "a|" * (LIMIT // 4 - 1) + "\n|" + "-|" * (LIMIT // 4 - 1) + "\n",
+    "tableau large et long": ("|" + "a|" * 100 + "\n|" + "-|" * 100 + "\n" + ("|" + "x|" * 100 + "\n") * 300)[:LIMIT],
+    # HTML as written, or half written
+    "chevrons": _fill("<"),
+    "entités": _fill("&"),
+    "balises ouvertes": _fill("<a>"),
+    "balises non fermées": _fill("<div><span"),
+    "balises sans fin dans un bloc HTML": ("<div>\n" + _fill("<a "))[:LIMIT],
+    "guillemets sans fin dans un bloc HTML": ("<div>\n" + _fill("<b x='"))[:LIMIT],
+    "éléments HTML imbriqués": _fill("<ul><li>"),
+    "blocs HTML imbriqués": _fill("<div>"),
+    "éléments auto-fermants": _fill("<ul/><li/>"),
+    "fermetures qui ne ferment rien": _fill("<blockquote></b>"),
+    "paragraphes fermés dans du gras": _fill("<b></p>"),
+    "fermetures dans des commentaires": _fill("<ul><li><!--</li></ul>-->"),
+    "fermetures dans des pseudo-commentaires": _fill("<div><?</div>>"),
+    "fermetures dans des attributs": _fill("<div title='</div>'>"),
+    "mises en forme HTML ouvertes": _fill("<b><i>"),
+    "mises en forme rouvertes": "".join(f"<p><b title={n}></p>" for n in range(LIMIT // 20))[:LIMIT],
+    "tableaux HTML imbriqués": _fill("<table><tr><td>"),
+}
+
+
+def _median_seconds(source: str) -> float:
+    timings = []
+    for _ in range(3):
+        started = time.perf_counter()
+        render_markdown(source)
+        timings.append(time.perf_counter() - started)
+    return statistics.median(timings)
+
+
+@pytest.mark.parametrize("name", sorted(PATHOLOGICAL))
+def test_pathological_input_at_the_message_limit_renders_in_under_100_ms(name):
+    source = PATHOLOGICAL[name]
+    assert len(source) <= LIMIT
+
+    seconds = _median_seconds(source)
+
+    assert seconds < 0.1, f"{name}: {seconds * 1000:.0f} ms"
+
+
+def _depth(html: str) -> int:
+    """How deep the elements of sanitised (hence well-formed) HTML are nested."""
+    depth = deepest = 0
+    for closing, name in re.findall(r"<(/?)([a-z][a-z0-9]*)", html):
+        if name not in {"br", "hr"}:
+            depth += -1 if closing else 1
+            deepest = max(deepest, depth)
+    return deepest
+
+
+@pytest.mark.parametrize(
+    "unit",
+    [
+        "<ul><li>",
+        "<blockquote>",
+        "<ul/><li/>",  # `/>` closes no HTML element
+        "<blockquote></b>",  # an end tag that closes nothing
+        "<b></p>",  # an end tag that does not close the element above
+        "<blockquote><!--</blockquote>-->",  # an end tag inside a comment
+        "<blockquote><?</blockquote>>",  # …inside what the parser reads as a comment
+        "<blockquote title='</blockquote>'>",  # …inside an attribute
+        "<blockquote><textarea></blockquote></textarea>",  # …inside raw text
+        "<ol><li><span></li></ol>",
+    ],
+)
+def test_elements_are_never_nested_much_deeper_than_the_limit(unit):
+    html = render_markdown(_fill(unit))
+
+    # the sanitiser's parser adds some elements by itself (a table's body and row): twice the limit at most
+    assert _depth(html) <= 2 * MAX_DEPTH
+
+
+def test_formatting_closed_by_blocks_is_not_reopened_without_end():
+    # The parser reopens <b> elements closed by </p> in every later paragraph: 2,500 of them would nest.
+    source = "".join(f"<p><b title={n}></p>" for n in range(LIMIT // 20))[:LIMIT]
+
+    html = render_markdown(source)
+
+    assert _depth(html) <= 2 * MAX_DEPTH
+    assert len(html) < 20 * len(source)
+
+
+def test_nesting_within_the_limit_is_kept():
+    source = "".join("  " * level + "- niveau\n" for level in range(12))  # 24 elements deep
+
+    html = render_markdown(source)
+
+    assert html.count("<li>") == 12
+    assert html.count("<ul>") == 12
+
+
+def test_items_and_paragraphs_left_open_close_each_other():
+    html = render_markdown("<ul>" + "<li>élément" * 50 + "</ul>" + "<p>paragraphe" * 50)
+
+    assert html.count("<li>") == 50
+    assert html.count("<p>") >= 50
+
+
+def test_tags_beyond_the_limit_lose_their_tags_not_their_text():
+    html = render_markdown("<blockquote>" * 40 + "texte profond" + "</blockquote>" * 40)
+
+    assert "texte profond" in html
+    assert html.count("<blockquote>") <= MAX_DEPTH
+
+
+def test_a_tag_dropped_does_not_make_a_new_one_of_what_surrounds_it():
+    # `<` then a dropped `<span>` then `i>`: without care the parser would read `<i>`.
+    html = render_markdown("<blockquote>" * 40 + "<<span>i>penché ?")
+
+    assert "<i>" not in html
+    assert "penché ?" in html

@@ -1,88 +1,20 @@
-"""User and catalogue text is rendered once, when it is written, by a renderer whose cost is linear in its
-input: pathological inputs at the message limit render in well under a tenth of a second; pages show the
-stored HTML; `texts render` renders it again; the preview is bounded and rate-limited."""
+"""User and catalogue text is rendered once, when it is written (the renderer's cost is tested in
+test_markdown.py): pages show the stored HTML; `texts render` renders it again; the preview is bounded and
+rate-limited."""
 
 from __future__ import annotations
 
-import statistics
-import time
-
-import pytest
 import sqlalchemy as sa
 
 from feedback.capitalisation import services as reports
 from feedback.capitalisation.scope import Scope
 from feedback.catalogue.models import Dataset
-from feedback.markdown import render_markdown
 from feedback.threads import services
 from feedback.threads.models import Message, ThreadKind
 
 from . import factories
 
 LIMIT = services.MAX_BODY_LENGTH
-
-
-def _fill(unit: str) -> str:
-    return (unit * (LIMIT // len(unit) + 1))[:LIMIT]
-
-
-PATHOLOGICAL = {
-    "crochets ouverts": _fill("["),
-    "crochets imbriqués": _fill("[a]("),
-    "images ouvertes": _fill("!["),
-    "fermetures": _fill("]("),
-    "liens de référence": _fill("[a]"),
-    "étoiles": _fill("*"),
-    "emphases alternées": _fill("**a"),
-    "soulignés": _fill("_a "),
-    "emphases mêlées": _fill("*_"),
-    "barrés": _fill("~~a"),
-    "accents graves": "".join("`" * (n % 40 + 1) + "a" for n in range(4000))[:LIMIT],
-    "longue liste": _fill("- a\n"),
-    "listes imbriquées": "".join("  " * n + "- a\n" for n in range(3000))[:LIMIT],
-    "citations profondes": ">" * (LIMIT - 2) + " a",
-    "citations par ligne": "".join(">" * n + " a\n" for n in range(300))[:LIMIT],
-    "grand tableau": ("|a|b|c|\n|-|-|-|\n" + "|1|2|3|\n" * LIMIT)[:LIMIT],
-    "tableau large": "|" + "a|" * (LIMIT // 4 - 1) + "\n|" + "-|" * (LIMIT // 4 - 1) + "\n",
-    "tableau large et long": ("|" + "a|" * 100 + "\n|" + "-|" * 100 + "\n" + ("|" + "x|" * 100 + "\n") * 300)[:LIMIT],
-    "listes sur une ligne": _fill("- "),
-    "listes numérotées sur une ligne": _fill("1. "),
-    "citations et listes": _fill("> - "),
-    "éléments HTML imbriqués": _fill("<ul><li>"),
-    "blocs HTML imbriqués": _fill("<div>"),
-    "mises en forme HTML ouvertes": _fill("<b><i>"),
-    "tableaux HTML imbriqués": _fill("<table><tr><td>"),
-    "chevrons": _fill("<"),
-    "balises ouvertes": _fill("<a>"),
-    "balises non fermées": _fill("<div><span"),
-    "autoliens": _fill("<http://"),
-    "entités": _fill("&"),
-    "définitions de liens": "".join(f"[r{n}]: http://exemple.fr/{n}\n" for n in range(5000))[:LIMIT],
-}
-
-
-@pytest.mark.parametrize("name", sorted(PATHOLOGICAL))
-def test_pathological_input_at_the_message_limit_renders_in_under_100_ms(name):
-    source = PATHOLOGICAL[name]
-    assert len(source) <= LIMIT
-
-    timings = []
-    for _ in range(3):
-        started = time.perf_counter()
-        render_markdown(source)
-        timings.append(time.perf_counter() - started)
-
-    assert statistics.median(timings) < 0.1, f"{name}: {statistics.median(timings) * 1000:.0f} ms"
-
-
-def test_the_features_people_use_still_render():
-    html = render_markdown("# Titre\nligne 1\nligne 2\n\n|a|b|\n|-|-|\n|1|2|\n\n~~ancien~~ https://exemple.fr")
-
-    assert "<h2>Titre</h2>" in html  # the page has its own h1
-    assert "ligne 1<br>" in html or "ligne 1<br />" in html
-    assert "<table>" in html and "<td>1</td>" in html
-    assert "<del>ancien</del>" in html
-    assert '<a href="https://exemple.fr" rel="nofollow noopener noreferrer">https://exemple.fr</a>' in html
 
 
 # Stored, shown, rendered again -----------------------------------------------------------------------------
