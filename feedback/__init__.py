@@ -76,6 +76,7 @@ def create_app(config: Mapping | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from feedback.accounts.views import blueprint as accounts
+    from feedback.capitalisation.demand import register as follow_demand
     from feedback.capitalisation.report_views import blueprint as reports
     from feedback.capitalisation.views import blueprint as capitalisation
     from feedback.catalogue.views import blueprint as catalogue
@@ -88,6 +89,7 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (home, accounts, catalogue, threads, feeds, notifications, capitalisation, reports):
         app.register_blueprint(blueprint)
     register_weekly_summary()
+    follow_demand()
 
 
 def _register_template_globals(app: Flask) -> None:

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask.cli import with_appcontext
 
 from feedback.accounts.services import find_organisation
+from feedback.capitalisation import demand
 from feedback.capitalisation.exports import report_json, report_markdown, write_csv_zip
 from feedback.capitalisation.indicators import REPORT_STEPS, build_report_data
 from feedback.capitalisation.scope import Scope
@@ -205,21 +206,32 @@ def build(
     help=(
         "Recompter, depuis les messages, les soutiens, les abonnements et l'historique de chaque fil, les chiffres "
         "que les fils gardent (nombres de messages, de soutiens et d'abonnés ; réception, première réponse et "
-        "réponse du service) et signaler toute différence : code de sortie 1 s'il y en a."
+        "réponse du service), recalculer depuis le début les groupes de demandes similaires, et signaler toute "
+        "différence : code de sortie 1 s'il y en a."
     ),
 )
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="Différences affichées.")
 @with_appcontext
 def verify(limit: int) -> None:
-    with click.progressbar(length=stored_figures.STEPS, label="Vérification des fils", file=sys.stderr) as bar:
-        found = stored_figures.differences(db.session, on_step=lambda: bar.update(1))
+    with click.progressbar(length=stored_figures.STEPS + 1, label="Vérification des fils", file=sys.stderr) as bar:
+        found = [
+            f"Fil n° {d.thread_id} : {d.figure} enregistré {d.stored}, recalculé {d.recomputed}"
+            for d in stored_figures.differences(db.session, on_step=lambda: bar.update(1))
+        ]
+        found += [
+            f"Fil n° {d.thread_id} : groupe de demandes similaires du thème {d.theme_id or 'aucun'} enregistré "
+            f"{_group(d.stored)}, recalculé {_group(d.recomputed)}"
+            for d in demand.differences()
+        ]
+        bar.update(1)
     threads = db.session.scalar(sa.select(sa.func.count()).select_from(Thread)) or 0
-    for difference in found[:limit]:
-        click.echo(
-            f"Fil n° {difference.thread_id} : {difference.figure} enregistré {difference.stored}, "
-            f"recalculé {difference.recomputed}"
-        )
+    for line in found[:limit]:
+        click.echo(line)
     if found:
         more = f" (les {limit} premières ci-dessus)" if len(found) > limit else ""
         raise click.ClickException(f"{len(found)} différence(s) sur {threads} fil(s){more}.")
     click.echo(f"{threads} fil(s) vérifié(s) : aucune différence.")
+
+
+def _group(entry: tuple[int, str] | None) -> str:
+    return "aucun" if entry is None else f"celui du fil n° {entry[0]} (« {entry[1]} »)"

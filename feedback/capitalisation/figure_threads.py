@@ -14,11 +14,13 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from feedback.accounts.models import Organisation
-from feedback.capitalisation.indicators import DEMAND_KINDS, late_request_condition
+from feedback.capitalisation.demand import DEMAND_KINDS
+from feedback.capitalisation.indicators import late_request_condition
+from feedback.capitalisation.models import DemandEntry
 from feedback.capitalisation.scope import Scope
-from feedback.catalogue.models import Dataset, Theme, dataset_theme
+from feedback.catalogue.models import Dataset, Theme
 from feedback.extensions import db
-from feedback.threads.models import Thread, ThreadKind, thread_theme
+from feedback.threads.models import Thread, ThreadKind
 from feedback.threads.workflow import visible_threads
 
 
@@ -34,54 +36,88 @@ class FigureThreads:
     demand: dict[tuple[str | None, str | None], list[int]]
 
 
-def figure_thread_ids(scope: Scope, now: datetime) -> FigureThreads:
-    """The threads of the figures that the list's filters cannot say, by figure, in three queries: quality
-    issues by producer and category and by dataset, overdue data requests by producer (R124-1, as the
-    indicators count them), demand by theme × territory."""
+def figure_thread_ids(
+    scope: Scope,
+    now: datetime,
+    *,
+    producers: list[str] | None = None,
+    datasets: list[str] | None = None,
+    categories: list[str] | None = None,
+    demand_cells: list[tuple[str | None, str | None]] | None = None,
+) -> FigureThreads:
+    """The threads of the figures that the list's filters cannot say, by figure, in four queries: quality
+    issues by producer and category, by category and by dataset, overdue data requests by producer (R124-1,
+    as the indicators count them), demand by theme × territory. Each can be narrowed to the figures a page
+    shows (producer slugs, catalogue ids, categories, theme × territory keys as `views.demand_key`), so that
+    a national scope does not name every thread it counts; None: all."""
     quality_cells: dict[tuple[str | None, str], list[int]] = defaultdict(list)
     quality_categories: dict[str, list[int]] = defaultdict(list)
-    datasets: dict[str, list[int]] = defaultdict(list)
+    datasets_ids: dict[str, list[int]] = defaultdict(list)
+    quality = sa.and_(scope.condition(), Thread.kind == ThreadKind.QUALITY_ISSUE.value)
+    wanted = [
+        sa.true() if producers is None else Organisation.slug.in_(producers),
+        sa.true() if datasets is None else Dataset.catalogue_id.in_(datasets),
+        sa.true() if categories is None else sa.func.coalesce(Thread.quality_category, "other").in_(categories),
+    ]
     for thread_id, slug, category, catalogue_id in db.session.execute(
         sa.select(Thread.id, Organisation.slug, Thread.quality_category, Dataset.catalogue_id)
         .outerjoin(Organisation, Organisation.id == Thread.organisation_id)
         .outerjoin(Dataset, Dataset.id == Thread.dataset_id)
-        .where(scope.condition(), Thread.kind == ThreadKind.QUALITY_ISSUE.value)
+        .where(quality, sa.or_(*wanted))
     ):
-        quality_cells[(slug, category or "other")].append(thread_id)
-        quality_categories[category or "other"].append(thread_id)
-        if catalogue_id:
-            datasets[catalogue_id].append(thread_id)
+        if producers is None or slug in producers:
+            quality_cells[(slug, category or "other")].append(thread_id)
+        if categories is None or (category or "other") in categories:
+            quality_categories[category or "other"].append(thread_id)
+        if catalogue_id and (datasets is None or catalogue_id in datasets):
+            datasets_ids[catalogue_id].append(thread_id)
 
     overdue: dict[str, list[int]] = defaultdict(list)
     for thread_id, slug in db.session.execute(
         sa.select(Thread.id, Organisation.slug)
         .join(Organisation, Organisation.id == Thread.organisation_id)
-        .where(scope.condition(), late_request_condition(now))
+        .where(
+            scope.condition(),
+            late_request_condition(now),
+            sa.true() if producers is None else Organisation.slug.in_(producers),
+        )
     ):
         overdue[slug].append(thread_id)
 
-    condition = sa.and_(scope.condition(), Thread.kind.in_(DEMAND_KINDS))
-    own = sa.select(thread_theme.c.thread_id.label("thread_id"), thread_theme.c.theme_id.label("theme_id"))
-    of_dataset = sa.select(Thread.id.label("thread_id"), dataset_theme.c.theme_id.label("theme_id")).join(
-        dataset_theme, dataset_theme.c.dataset_id == Thread.dataset_id
-    )
-    themes = sa.union(own, of_dataset).subquery()
     demand: dict[tuple[str | None, str | None], list[int]] = defaultdict(list)
-    for thread_id, scheme, code, territory in db.session.execute(
-        sa.select(Thread.id, Theme.scheme, Theme.code, Thread.territory_code)
-        .select_from(Thread)
-        .outerjoin(themes, themes.c.thread_id == Thread.id)
-        .outerjoin(Theme, Theme.id == themes.c.theme_id)
-        .where(condition)
-    ):
-        demand[(f"{scheme}:{code}" if code else None, territory)].append(thread_id)
+    if demand_cells is None or demand_cells:
+        cell_conditions = [
+            sa.and_(
+                sa.and_(Theme.scheme == theme.split(":")[0], Theme.code == theme.split(":", 1)[1])
+                if theme
+                else DemandEntry.theme_id.is_(None),
+                Thread.territory_code == territory if territory else Thread.territory_code.is_(None),
+            )
+            for theme, territory in demand_cells or ()
+        ]
+        for thread_id, scheme, code, territory in db.session.execute(
+            sa.select(Thread.id, Theme.scheme, Theme.code, Thread.territory_code)
+            .select_from(DemandEntry)
+            .join(Thread, Thread.id == DemandEntry.thread_id)
+            .outerjoin(Theme, Theme.id == DemandEntry.theme_id)
+            .where(
+                scope.condition(),
+                Thread.kind.in_(DEMAND_KINDS),
+                sa.or_(*cell_conditions) if cell_conditions else sa.true(),
+            )
+        ):
+            demand[(f"{scheme}:{code}" if code else None, territory)].append(thread_id)
     return FigureThreads(
         quality_cells=quality_cells,
         quality_categories=quality_categories,
-        datasets=datasets,
+        datasets=datasets_ids,
         overdue=overdue,
         demand=demand,
     )
+
+
+def _any(conditions: list):
+    return sa.or_(*conditions) if conditions else sa.true()
 
 
 def scope_thread_ids(scope: Scope, limit: int) -> tuple[int, ...] | None:

@@ -10,22 +10,21 @@ rather than by the database, so that the same threads give the same JSON on both
 from __future__ import annotations
 
 import math
-import re
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
-from rapidfuzz import fuzz, process
 
 from feedback.accounts.models import Organisation
+from feedback.capitalisation.demand import DEMAND_KINDS
+from feedback.capitalisation.models import DemandEntry
 from feedback.capitalisation.recommendations import draft_recommendations
 from feedback.capitalisation.scope import Scope
-from feedback.catalogue.models import Dataset, Territory, Theme, dataset_theme
-from feedback.clock import PARIS, paris_day_start, working_days_between
+from feedback.catalogue.models import Dataset, Territory, Theme
+from feedback.clock import PARIS, paris_day_start
 from feedback.database import utcnow
 from feedback.extensions import db
 from feedback.search import normalise
@@ -35,42 +34,14 @@ from feedback.threads.models import (
     Thread,
     ThreadKind,
     ThreadStatus,
-    thread_theme,
 )
 from feedback.threads.taxonomy import CATEGORIES_BY_CODE, MOTIFS, QUALITY_CATEGORIES
 
-DEMAND_KINDS = (ThreadKind.DATA_REQUEST.value, ThreadKind.MISSING_DATA.value)
 TOP_DATASETS = 10
 
 # data.gouv.fr's answering indicator: each delay counts for at most this many days, and a thread that has
 # no answer of its producer counts for as many.
 DATAGOUV_DELAY_CAP_DAYS = 30
-
-# Two requests are "similar" when their normalised titles (stop words and place names taken out) score at
-# least this with rapidfuzz's token_set_ratio. 85 groups "Zones humides de la Nièvre" with "Inventaire des
-# zones humides du Loiret" (both reduce to "zones humides": 100) or "Débit des cours d'eau" with "Débits des
-# cours d'eau" (97), and keeps apart what shares only a word: "zones humides" / "zones inondables" (69),
-# "débit des cours d'eau" / "qualité des cours d'eau" (75). Lower, such pairs start to merge; higher, plural
-# and spelling variants stop grouping.
-SIMILARITY_THRESHOLD = 85
-# A title is compared only with the groups whose first title shares enough word stems with it (a stem: the
-# first letters of a word): at least half of the stems of the shorter of the two. Below that, token_set_ratio
-# stays far under the threshold (the words they share are too little of either title); the subset case (all
-# of one title's words in the other, which token_set_ratio scores 100) is always kept. See `StemIndex`.
-STEM_LENGTH = 4
-
-# Words that say nothing of what is wanted: French function words and the vocabulary of any request.
-_STOP_WORDS = """
-    a au aux avec ce ces cet cette d dans de des du en et est il ils j l la le les leur leurs m ma mes mon n ne
-    nos notre on ou par pas pour qu que qui s sa se ses son sont sur t ta un une vos votre y
-    acces besoin carte cartes cartographie cherche demande donnee donnees disponible disponibles fichier
-    fichiers format formats information informations inventaire jeu jeux liste manquant manquante manquantes
-    manquants merci recherche souhaite
-    commune communes departement departemental departementale region regional regionale territoire
-"""
-STOP_WORDS = frozenset(_STOP_WORDS.split())
-_WORD = re.compile(r"[0-9a-z]+")
-
 
 # Volumes -------------------------------------------------------------------------------------------------
 
@@ -191,15 +162,6 @@ def percentile_90(values: Sequence[float]) -> float | None:
     return float(ordered[math.ceil(0.9 * len(ordered)) - 1])
 
 
-def datagouv_delay_days(received_at: datetime, answered_at: datetime | None) -> float:
-    """One thread's part of data.gouv.fr's indicator: calendar days to the producer's first answer, at
-    most 30; 30 when there is none."""
-    if answered_at is None:
-        return float(DATAGOUV_DELAY_CAP_DAYS)
-    days = (answered_at - received_at).total_seconds() / 86400
-    return min(max(days, 0.0), float(DATAGOUV_DELAY_CAP_DAYS))
-
-
 def _share(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
@@ -211,15 +173,7 @@ class ProducerCounts(NamedTuple):
     declined: int = 0
     data_requests: int = 0
     overdue: int = 0
-
-
-@dataclass
-class Delays:
-    """Per producer: working days from receipt to first response (answered threads), and data.gouv.fr's
-    capped calendar days (every thread)."""
-
-    working_days: dict[int | None, list[int]] = field(default_factory=lambda: defaultdict(list))
-    datagouv: dict[int | None, list[float]] = field(default_factory=lambda: defaultdict(list))
+    datagouv_days: float = 0.0  # the sum of data.gouv.fr's capped days over the threads received
 
 
 def producers(
@@ -230,12 +184,12 @@ def producers(
     Received, answered (a response of the producer, or its closing the thread: `threads.answers`), the median
     and 90th percentile of working days from its receipt to its first response, resolved, declined (per
     reason), overdue data requests (R124-1), data.gouv.fr's mean days to an answer, and the quality issues by
-    category and motif."""
+    category and motif. The delays are those each thread keeps (`answers.response_delays`)."""
     now = now or utcnow()
     condition = sa.and_(scope.condition(), Thread.organisation_id.is_not(None))
     counts = _producer_counts(condition, now)
     declines = _declines(condition)
-    delays = _delays(condition)
+    working_days = _working_days(condition)
     if quality_counts is None:
         quality_counts = _quality_counts(scope)
     organisations = db.session.execute(
@@ -248,13 +202,20 @@ def producers(
             organisation,
             counts.get(organisation.id, ProducerCounts()),
             declines.get(organisation.id, {}),
-            delays,
+            working_days.get(organisation.id, []),
             quality_counts.get(organisation.id, Counter()),
         )
         for organisation in organisations
     ]
     entries.sort(key=lambda e: (-e["received"], normalise(e["name"]), e["slug"]))
     return entries
+
+
+def _datagouv_days():
+    """SQL: one thread's part of data.gouv.fr's indicator, from its kept delay: calendar days to its
+    producer's first response, at most 30; 30 when there is none."""
+    days, cap = Thread.response_days, float(DATAGOUV_DELAY_CAP_DAYS)
+    return sa.case((days.is_(None), cap), (days > cap, cap), (days < 0, 0.0), else_=days)
 
 
 def _producer_counts(condition, now: datetime) -> dict[int | None, ProducerCounts]:
@@ -268,11 +229,15 @@ def _producer_counts(condition, now: datetime) -> dict[int | None, ProducerCount
             sa.func.count(sa.case((Thread.status == ThreadStatus.DECLINED.value, 1))),
             sa.func.count(sa.case((Thread.kind == ThreadKind.DATA_REQUEST.value, 1))),
             sa.func.count(sa.case((late_request_condition(now), 1))),
+            sa.func.sum(_datagouv_days()),
         )
         .where(condition)
         .group_by(Thread.organisation_id)
     )
-    return {organisation_id: ProducerCounts(*figures) for organisation_id, *figures in rows}
+    return {
+        organisation_id: ProducerCounts(received, answered, resolved, declined, requests, overdue, float(days or 0))
+        for organisation_id, received, answered, resolved, declined, requests, overdue, days in rows
+    }
 
 
 def _declines(condition) -> dict[int | None, dict[str, int]]:
@@ -287,21 +252,22 @@ def _declines(condition) -> dict[int | None, dict[str, int]]:
     return declines
 
 
-def _delays(condition) -> Delays:
-    """The (received by the service, first response) pairs of the scope, in one query; days counted here."""
-    delays = Delays()
-    for organisation_id, received_at, answered_at in db.session.execute(
-        sa.select(Thread.organisation_id, Thread.received_at, Thread.first_response_at).where(condition)
+def _working_days(condition) -> dict[int | None, list[int]]:
+    """Per producer, the working days from receipt to first response of its answered threads, in order:
+    read as a count per number of days (one grouped query), a few rows whatever the threads."""
+    found: dict[int | None, list[int]] = defaultdict(list)
+    for organisation_id, days, count in db.session.execute(
+        sa.select(Thread.organisation_id, Thread.response_working_days, sa.func.count())
+        .where(condition, Thread.response_working_days.is_not(None))
+        .group_by(Thread.organisation_id, Thread.response_working_days)
+        .order_by(Thread.organisation_id, Thread.response_working_days)
     ):
-        delays.datagouv[organisation_id].append(datagouv_delay_days(received_at, answered_at))
-        if answered_at is not None:
-            delays.working_days[organisation_id].append(working_days_between(received_at, answered_at))
-    return delays
+        if days is not None:  # the query leaves them out; the test tells the type checker
+            found[organisation_id].extend([days] * count)
+    return found
 
 
-def _producer_entry(organisation, counts: ProducerCounts, declines: dict[str, int], delays: Delays, quality) -> dict:
-    calendar = delays.datagouv.get(organisation.id, [])
-    working = delays.working_days.get(organisation.id, [])
+def _producer_entry(organisation, counts: ProducerCounts, declines: dict[str, int], working: list[int], quality):
     return {
         "slug": organisation.slug,
         "name": organisation.name,
@@ -317,7 +283,7 @@ def _producer_entry(organisation, counts: ProducerCounts, declines: dict[str, in
         "data_requests": counts.data_requests,
         "overdue": counts.overdue,
         "overdue_share": _share(counts.overdue, counts.data_requests),
-        "datagouv_mean_answer_days": round(sum(calendar) / len(calendar), 2) if calendar else None,
+        "datagouv_mean_answer_days": round(counts.datagouv_days / counts.received, 2) if counts.received else None,
         "quality_by_category": _category_dict(quality),
         "quality_by_motif": _motif_dict(quality),
     }
@@ -418,20 +384,6 @@ def most_reported_datasets(scope: Scope, limit: int = TOP_DATASETS) -> list[dict
 # Demand --------------------------------------------------------------------------------------------------
 
 
-def _demand_threads(scope: Scope):
-    """Data requests and missing-data reports of the scope, one row per (thread, theme): the themes given
-    to the thread and those of its dataset; theme_id is None for a thread without any."""
-    condition = sa.and_(scope.condition(), Thread.kind.in_(DEMAND_KINDS))
-    own = sa.select(thread_theme.c.thread_id.label("thread_id"), thread_theme.c.theme_id.label("theme_id")).join(
-        Thread, Thread.id == thread_theme.c.thread_id
-    )
-    of_dataset = sa.select(Thread.id.label("thread_id"), dataset_theme.c.theme_id.label("theme_id")).join(
-        dataset_theme, dataset_theme.c.dataset_id == Thread.dataset_id
-    )
-    themes = sa.union(own.where(condition), of_dataset.where(condition)).subquery()
-    return condition, themes
-
-
 def _theme_entry(theme) -> dict | None:
     if theme is None:
         return None
@@ -450,33 +402,27 @@ def _themes_by_id(ids) -> dict[int | None, Any]:
     }
 
 
-def demand_rows(scope: Scope) -> Sequence[Any]:
-    """The data requests and missing-data reports of the scope, one row per (theme, thread), in one query:
-    what both the theme × territory table and the groups of similar requests are made of."""
-    condition, themes = _demand_threads(scope)
-    return db.session.execute(
-        sa.select(
-            themes.c.theme_id,
-            Thread.id,
-            Thread.title,
-            Thread.votes_count,
-            Thread.territory_code,
-            Thread.kind,
-            Thread.created_at,
-        )
-        .select_from(Thread)
-        .outerjoin(themes, themes.c.thread_id == Thread.id)
-        .where(condition)
-    ).all()
+def _demand_entries(scope: Scope):
+    """The (thread, theme) rows of the scope's data requests and missing-data reports (`demand`), joined to
+    their threads."""
+    return (
+        sa.select()
+        .select_from(DemandEntry)
+        .join(Thread, Thread.id == DemandEntry.thread_id)
+        .where(scope.condition(), Thread.kind.in_(DEMAND_KINDS))
+    )
 
 
-def demand_by_theme_and_territory(scope: Scope, rows: Sequence[Any] | None = None) -> list[dict]:
-    """Data requests and missing-data reports by theme × territory (the territory the thread names; a
-    thread counts once under each of its themes), counted from `demand_rows(scope)` (or `rows`, the same)."""
-    rows = demand_rows(scope) if rows is None else rows
+def demand_by_theme_and_territory(scope: Scope) -> list[dict]:
+    """Data requests and missing-data reports by theme × territory (the territory the thread names; a thread
+    counts once under each of its themes and those of its dataset), in one grouped query."""
     cells: dict[tuple, Counter] = defaultdict(Counter)
-    for row in rows:
-        cells[(row.theme_id, row.territory_code)][row.kind] += 1
+    for theme_id, territory_code, kind, count in db.session.execute(
+        _demand_entries(scope)
+        .add_columns(DemandEntry.theme_id, Thread.territory_code, Thread.kind, sa.func.count())
+        .group_by(DemandEntry.theme_id, Thread.territory_code, Thread.kind)
+    ):
+        cells[(theme_id, territory_code)][kind] += count
     theme_rows = _themes_by_id({theme_id for theme_id, _ in cells})
     territory_names = dict(
         db.session.execute(
@@ -507,162 +453,90 @@ def demand_by_theme_and_territory(scope: Scope, rows: Sequence[Any] | None = Non
     return result
 
 
-def place_pattern() -> re.Pattern | None:
-    """A pattern of every territory's name, normalised, longest first (to take them out of titles)."""
-    found = {" ".join(_WORD.findall(normalise(name))) for name in db.session.scalars(sa.select(Territory.name))}
-    names = sorted((n for n in found if n), key=lambda n: (-len(n), n))
-    if not names:
-        return None
-    return re.compile(r"(?<![0-9a-z])(?:" + "|".join(re.escape(n) for n in names) + r")(?![0-9a-z])")
+class GroupFigures(NamedTuple):
+    theme_id: int | None
+    leader_id: int
+    threads: int
+    votes: int
+    first_received: datetime
+    first_id: int
 
 
-def normalise_title(title: str, places: re.Pattern | None = None) -> str:
-    """A request's title reduced to what it asks for: lower case, no accents, place names and stop words
-    taken out ("Données des zones humides de la Nièvre" → "zones humides"). Place names stay when nothing
-    else would."""
-    words = " ".join(_WORD.findall(normalise(title)))
-    kept = places.sub(" ", words) if places is not None else words
-    meaningful = [w for w in kept.split() if w not in STOP_WORDS]
-    if not meaningful:
-        meaningful = [w for w in words.split() if w not in STOP_WORDS]
-    return " ".join(meaningful)
+def similar_request_groups(scope: Scope) -> list[dict]:
+    """The groups of similar data requests and missing-data reports (`demand`) with two threads or more in
+    the scope, largest first (then most supported, by theme, first received). Each with the ids of its
+    threads in the scope, their votes (summed), territories and kinds; its title is that of its first thread
+    in the scope."""
+    return similar_request_groups_page(scope)[0]
 
 
-def word_stems(title: str) -> set[str]:
-    """The first four letters of each word: "zones humides" and "zone humide" share theirs."""
-    return {word[:STEM_LENGTH] for word in title.split()}
-
-
-def _needed(size: int) -> int:
-    """The stems two titles must share when the shorter has `size` of them: half, rounded up."""
-    return (size + 1) // 2
-
-
-class StemIndex:
-    """The first titles of the groups of a theme, found by the stems they share with a new title.
-
-    A prefix filter, as in set-similarity joins: stems are ranked rarest first (`rank`); a title's *prefix* is
-    its rarest stems, as many as it may miss and still share `_needed` of them with a title no longer than
-    itself. If two titles share at least `_needed(shorter)` stems, then the shorter one's prefix holds a
-    stem of the longer one; so a leader is filed under its prefix stems (found when it is the shorter) and
-    under all its stems (found from the new title's prefix, when the new title is the shorter). Only the
-    stems of prefixes are looked up, and they are the rare ones: the common ones ("zone", "plan") no longer
-    make every title a candidate of every other."""
-
-    def __init__(self, rank: dict[str, int]):
-        self.rank = rank  # each stem's place, rarest first
-        self.by_prefix: dict[str, list[int]] = defaultdict(list)
-        self.by_stem: dict[str, list[int]] = defaultdict(list)
-        # Each leader's stems as 64 bits (a stem's bit: its rank modulo 64), whose common bits count at least
-        # the stems two titles share (two stems may share a bit): a cheap test that never drops a candidate
-        # that shares enough, and drops most of those that do not.
-        self.bits: list[int] = []
-        self.needed: list[int] = []
-
-    def _prefix(self, stems: set[str]) -> list[str]:
-        ordered = sorted(stems, key=self.rank.__getitem__)
-        return ordered[: len(ordered) - _needed(len(ordered)) + 1]
-
-    def _bits(self, stems: set[str]) -> int:
-        bits = 0
-        for stem in stems:
-            bits |= 1 << (self.rank[stem] % 64)
-        return bits
-
-    def add(self, index: int, stems: set[str]) -> None:
-        for stem in self._prefix(stems):
-            self.by_prefix[stem].append(index)
-        for stem in stems:
-            self.by_stem[stem].append(index)
-        self.bits.append(self._bits(stems))
-        self.needed.append(_needed(len(stems)))
-
-    def candidates(self, stems: set[str]) -> list[int]:
-        found = {i for stem in stems for i in self.by_prefix.get(stem, ())}
-        found.update(i for stem in self._prefix(stems) for i in self.by_stem.get(stem, ()))
-        # Enough in common with the shorter title: `_needed(min(a, b))` is the smaller of the two `_needed`.
-        bits, needed, leaders, leaders_needed = self._bits(stems), _needed(len(stems)), self.bits, self.needed
-        return sorted(
-            i for i in found if (common := (leaders[i] & bits).bit_count()) >= needed or common >= leaders_needed[i]
+def similar_request_groups_page(scope: Scope, offset: int = 0, limit: int | None = None) -> tuple[list[dict], int]:
+    """The `limit` groups of `similar_request_groups` from `offset` (all when None), and how many there are."""
+    figures = [
+        GroupFigures(*row)
+        for row in db.session.execute(
+            _demand_entries(scope)
+            .add_columns(
+                DemandEntry.theme_id,
+                DemandEntry.leader_id,
+                sa.func.count(),
+                sa.func.coalesce(sa.func.sum(Thread.votes_count), 0),
+                sa.func.min(Thread.created_at),
+                sa.func.min(Thread.id),
+            )
+            .group_by(DemandEntry.theme_id, DemandEntry.leader_id)
+            .having(sa.func.count() >= 2)
         )
-
-
-def similar_request_groups(
-    scope: Scope, threshold: int = SIMILARITY_THRESHOLD, rows: Sequence[Any] | None = None
-) -> list[dict]:
-    """Groups of similar data requests and missing-data reports within a theme.
-
-    Within each theme, threads are taken in the order they were received; each joins the group of an
-    earlier thread with the same normalised title, or else, among the groups whose first title shares enough
-    word stems with its own (`StemIndex`), the one whose first title scores best, and at least `threshold`
-    (rapidfuzz token_set_ratio), against its own, or else starts one.
-    Comparing with a group's first title only, not with any member, keeps a chain of near neighbours from
-    merging unrelated requests. Only groups of two threads or more are returned, each with its thread ids,
-    votes (summed), territories and kinds. `rows`: those of `demand_rows(scope)` when the caller has them."""
-    rows = demand_rows(scope) if rows is None else rows
-    if not rows:
-        return []
-    places = place_pattern()
-    titles: dict[int, str] = {}
-    buckets: dict[int | None, list] = defaultdict(list)
-    for row in rows:
-        if row.id not in titles:
-            titles[row.id] = normalise_title(row.title, places)
-        buckets[row.theme_id].append(row)
-    theme_rows = _themes_by_id(buckets)
-    stems_of = {title: word_stems(title) for title in set(titles.values())}
-    frequency = Counter(stem for stems in stems_of.values() for stem in stems)
-    rank = {stem: place for place, stem in enumerate(sorted(frequency, key=lambda stem: (frequency[stem], stem)))}
-
-    groups, order = [], []
-    for theme_id, members in buckets.items():
-        members.sort(key=lambda r: (r.created_at, r.id))
-        leaders: list[str] = []
-        theme_groups: list[list] = []
-        group_of_title: dict[str, int] = {}  # the same normalised title goes to the same group
-        index_of_leaders = StemIndex(rank)
-        for row in members:
-            title = titles[row.id]
-            index = group_of_title.get(title) if title else None
-            if index is None and title:
-                # Only the groups whose first title shares enough stems with this one can score high enough.
-                candidates = index_of_leaders.candidates(stems_of[title])
-                match = process.extractOne(
-                    title, [leaders[i] for i in candidates], scorer=fuzz.token_set_ratio, score_cutoff=threshold
-                )
-                index = candidates[match[2]] if match is not None else None
-            if index is None:
-                index = len(theme_groups)
-                leaders.append(title)
-                theme_groups.append([])
-                index_of_leaders.add(index, stems_of[title])
-            group_of_title[title] = index
-            theme_groups[index].append(row)
-        for group in theme_groups:
-            if len(group) < 2:
-                continue
-            groups.append(
-                {
-                    "theme": _theme_entry(theme_rows.get(theme_id)),
-                    "title": group[0].title,
-                    "normalised_title": titles[group[0].id],
-                    "thread_ids": sorted(r.id for r in group),
-                    "threads": len(group),
-                    "votes": sum(r.votes_count for r in group),
-                    "territories": sorted({r.territory_code for r in group if r.territory_code}),
-                    "by_kind": {kind: sum(1 for r in group if r.kind == kind) for kind in DEMAND_KINDS},
-                }
-            )
-            order.append(
-                (
-                    -len(group),
-                    -groups[-1]["votes"],
-                    theme_rows[theme_id].code if theme_id else "~",
-                    group[0].created_at,
-                    group[0].id,
-                )
-            )
-    return [group for _, group in sorted(zip(order, groups, strict=True), key=lambda pair: pair[0])]
+    ]
+    if not figures:
+        return [], 0
+    theme_rows = _themes_by_id({f.theme_id for f in figures})
+    figures.sort(
+        key=lambda f: (
+            -f.threads,
+            -f.votes,
+            theme_rows[f.theme_id].code if f.theme_id is not None else "~",
+            f.first_received,
+            f.first_id,
+        )
+    )
+    chosen = figures[offset : None if limit is None else offset + limit]
+    if not chosen:
+        return [], len(figures)
+    members: dict[tuple[int | None, int], list] = defaultdict(list)
+    leaders = [f.leader_id for f in chosen]
+    member_rows = _demand_entries(scope).add_columns(
+        DemandEntry.theme_id,
+        DemandEntry.leader_id,
+        DemandEntry.title.label("normalised_title"),
+        Thread.id,
+        Thread.title,
+        Thread.territory_code,
+        Thread.kind,
+        Thread.created_at,
+    )
+    if len(leaders) <= 1000:
+        member_rows = member_rows.where(DemandEntry.leader_id.in_(leaders))
+    wanted = {(f.theme_id, f.leader_id) for f in chosen}
+    for row in db.session.execute(member_rows):
+        if (row.theme_id, row.leader_id) in wanted:
+            members[(row.theme_id, row.leader_id)].append(row)
+    groups = []
+    for figure in chosen:
+        rows = sorted(members[(figure.theme_id, figure.leader_id)], key=lambda r: (r.created_at, r.id))
+        groups.append(
+            {
+                "theme": _theme_entry(theme_rows.get(figure.theme_id)),
+                "title": rows[0].title,
+                "normalised_title": rows[0].normalised_title,
+                "thread_ids": sorted(r.id for r in rows),
+                "threads": figure.threads,
+                "votes": int(figure.votes),
+                "territories": sorted({r.territory_code for r in rows if r.territory_code}),
+                "by_kind": {kind: sum(1 for r in rows if r.kind == kind) for kind in DEMAND_KINDS},
+            }
+        )
+    return groups, len(figures)
 
 
 def use_cases(scope: Scope) -> dict:
@@ -706,9 +580,12 @@ def build_report_data(
     now: datetime | None = None,
     top_datasets: int = TOP_DATASETS,
     progress: Callable[[], None] | None = None,
+    groups_page: tuple[int, int] | None = None,
 ) -> dict:
     """Every indicator of `scope`, as a dict ready for JSON. `now`: the instant "overdue" is judged at.
-    `progress` is called after each of the REPORT_STEPS steps."""
+    `progress` is called after each of the REPORT_STEPS steps. With `groups_page` (offset, limit), as the
+    dashboard asks: only those groups of similar requests (their number in `demand_groups_total`), and no
+    recommendations (they read every group)."""
     now = now or utcnow()
 
     def step(value):
@@ -728,9 +605,8 @@ def build_report_data(
         }
     step(previous)
     first_received, last_received = current.pop("first_received"), current.pop("last_received")
-    # Read once, used twice: the quality issues per producer and category, the demand rows.
+    # Read once, used twice: the quality issues per producer and category.
     quality_counts = _quality_counts(scope)
-    demand = demand_rows(scope)
     data = {
         "scope": describe_scope(scope),
         "as_of": now.isoformat(),
@@ -741,10 +617,13 @@ def build_report_data(
         "quality": step(quality(scope, quality_counts=quality_counts)),
         "datasets": step(most_reported_datasets(scope, top_datasets)),
         "demand": {
-            "by_theme_territory": step(demand_by_theme_and_territory(scope, demand)),
+            "by_theme_territory": step(demand_by_theme_and_territory(scope)),
             "use_cases": use_cases(scope),
         },
-        "demand_groups": step(similar_request_groups(scope, rows=demand)),
     }
-    data["recommendations"] = draft_recommendations(scope, data, overdue=late_request_condition(now))
+    groups, data["demand_groups_total"] = step(similar_request_groups_page(scope, *(groups_page or (0, None))))
+    data["demand_groups"] = groups
+    if groups_page is None:
+        data["recommendations"] = draft_recommendations(scope, data, overdue=late_request_condition(now))
+        del data["demand_groups_total"]
     return data

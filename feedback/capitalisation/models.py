@@ -109,3 +109,21 @@ class Recommendation(Model):
     def _render_text(self, key, value: str | None) -> str | None:
         self.text_html = str(render_markdown(value))
         return value
+
+
+class DemandEntry(Model):
+    """A data request or missing-data report in one of its themes (`theme_id` None: it has none), with its
+    normalised title and the first thread of its group of similar requests there (`capitalisation.demand`)."""
+
+    __tablename__ = "demand_entry"
+    __table_args__ = (
+        # A scope's groups and its theme × territory table read this index alone, joined to the threads.
+        sa.Index("ix_demand_entry_thread", "thread_id", "theme_id", "leader_id"),
+        sa.Index("ix_demand_entry_theme_leader", "theme_id", "leader_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    thread_id: Mapped[int] = mapped_column(sa.ForeignKey("thread.id", ondelete="CASCADE"))
+    theme_id: Mapped[int | None] = mapped_column(sa.ForeignKey("theme.id", ondelete="CASCADE"))
+    leader_id: Mapped[int] = mapped_column()
+    title: Mapped[str] = mapped_column(sa.String(200), default="")

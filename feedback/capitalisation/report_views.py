@@ -18,7 +18,6 @@ from wtforms.validators import DataRequired, Length
 
 from feedback.accounts.models import Organisation
 from feedback.capitalisation import services
-from feedback.capitalisation import views as dashboard
 from feedback.capitalisation.exports import KINDS, report_json, report_markdown, write_csv_zip
 from feedback.capitalisation.forms import ScopeForm
 from feedback.capitalisation.models import Priority, Recommendation, Report
@@ -30,6 +29,9 @@ from feedback.htmx import add_vary_header, is_partial_request
 from feedback.pagination import page_number
 from feedback.threads.taxonomy import CATEGORIES_BY_CODE
 from feedback.threads.workflow import organisation_ids
+
+# The groups of similar requests a report's page lists, largest first; its exports give them all.
+SHOWN_DEMAND_GROUPS = 50
 
 blueprint = Blueprint("reports", __name__)
 
@@ -206,7 +208,7 @@ def _context(report: Report, *, printable: bool = False, **forms) -> dict:
         "kinds": KINDS,
         "categories": CATEGORIES_BY_CODE,
         "priority_labels": {p.value: p.label for p in Priority},
-        "shown_groups": dashboard.SHOWN_DEMAND_GROUPS,
+        "shown_groups": SHOWN_DEMAND_GROUPS,
         "editable": not report.is_published and _is_curator() and not printable,
     }
     if context["editable"]:

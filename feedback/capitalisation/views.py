@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from functools import cached_property
 
-from flask import Blueprint, current_app, render_template, url_for
+from flask import Blueprint, current_app, render_template, request, url_for
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 
@@ -23,14 +23,17 @@ from feedback.capitalisation.indicators import build_report_data
 from feedback.capitalisation.scope import Scope
 from feedback.database import utcnow
 from feedback.htmx import add_vary_header, is_partial_request
+from feedback.pagination import Page, page_number
 from feedback.threads.queries import MAX_THREAD_IDS
 from feedback.threads.taxonomy import CATEGORIES_BY_CODE
 
 blueprint = Blueprint("capitalisation", __name__)
 
-# The groups of similar requests a page lists, largest first: a national scope has thousands; the exports of
-# a report give them all.
-SHOWN_DEMAND_GROUPS = 50
+# The long tables come a page at a time, each with its own page argument (the exports of a report give them
+# whole): the producers, the theme × territory cells, the groups of similar requests (a national scope has
+# about a hundred producers, thousands of cells and of groups).
+TABLE_PAGE_SIZE = 25
+PAGE_ARGS = {"producers": "page_services", "cells": "page_demande", "groups": "page_groupes"}
 
 
 THREADS_ENDPOINT = "threads.list_threads"
@@ -49,14 +52,35 @@ def dashboard():
     curator = may_include_restricted(current_user)
     scope = form.to_scope(allow_restricted=curator)
     now = utcnow()
-    data = build_report_data(scope, now=now)
+    numbers = {table: page_number(request.args.get(arg)) for table, arg in PAGE_ARGS.items()}
+    groups_offset = (numbers["groups"] - 1) * TABLE_PAGE_SIZE
+    data = build_report_data(scope, now=now, groups_page=(groups_offset, TABLE_PAGE_SIZE))
+    pages = {
+        "producers": _page(data["producers"], numbers["producers"]),
+        "cells": _page(data["demand"]["by_theme_territory"], numbers["cells"]),
+    }
+    if groups_offset and not data["demand_groups"] and data["demand_groups_total"]:  # past the end: the last
+        numbers["groups"] = -(-data["demand_groups_total"] // TABLE_PAGE_SIZE)
+        data = build_report_data(
+            scope, now=now, groups_page=((numbers["groups"] - 1) * TABLE_PAGE_SIZE, TABLE_PAGE_SIZE)
+        )
+    pages["groups"] = Page(data["demand_groups"], data["demand_groups_total"], numbers["groups"], TABLE_PAGE_SIZE)
     slugs = {organisation_id: slug for slug, organisation_id in form.producer_ids().items()}
     links = ThreadLinks(scope, slugs, current_user)
     context = dict(
         form=form,
         data=data,
+        pages=pages,
+        page_args=PAGE_ARGS,
         links=links,
-        ids=figure_thread_ids(scope, now),
+        ids=figure_thread_ids(
+            scope,
+            now,
+            producers=[p["slug"] for p in pages["producers"].items],
+            datasets=[d["catalogue_id"] for d in data["datasets"]],
+            categories=[c for c, total in data["quality"]["by_category"].items() if total <= MAX_THREAD_IDS],
+            demand_cells=[demand_key(c) for c in pages["cells"].items if c["total"] <= MAX_THREAD_IDS],
+        ),
         curator=curator,
         labels={
             "kinds": KINDS,
@@ -67,7 +91,6 @@ def dashboard():
         report_url=_report_url(form) if curator else None,
         scope=scope,
         as_of=now,
-        shown_groups=SHOWN_DEMAND_GROUPS,
         demand_key=demand_key,
         month_period=month_period,
     )
@@ -77,6 +100,13 @@ def dashboard():
         form.fill_choices()
         response = current_app.make_response(render_template("capitalisation/dashboard.html", **context))
     return add_vary_header(response)
+
+
+def _page(items: list, number: int) -> Page:
+    """One page of a table of the dashboard (a number past the end: the last page)."""
+    number = min(number, max(1, -(-len(items) // TABLE_PAGE_SIZE)))
+    start = (number - 1) * TABLE_PAGE_SIZE
+    return Page(items[start : start + TABLE_PAGE_SIZE], len(items), number, TABLE_PAGE_SIZE)
 
 
 def _report_url(form: ScopeForm) -> str | None:

@@ -26,6 +26,7 @@ from feedback.catalogue.models import (
     dataset_theme,
 )
 from feedback.catalogue.reference import ServiceRecord, read_services, territory_lookup
+from feedback.catalogue.signals import dataset_themes_changed
 from feedback.catalogue.sources import DatasetRecord, SourceRow, read_source
 from feedback.database import refresh_statistics, utcnow
 from feedback.extensions import db
@@ -298,6 +299,8 @@ class CatalogueImport:
             db.session.execute(sa.insert(dataset_theme), theme_rows)
         if territory_rows:
             db.session.execute(sa.insert(dataset_territory), territory_rows)
+        if to_update:
+            dataset_themes_changed.send(self, dataset_ids=[values["id"] for values in to_update])
 
 
 def import_catalogue(

@@ -27,6 +27,7 @@ from typing import NamedTuple
 import sqlalchemy as sa
 
 from feedback.accounts.models import Membership
+from feedback.clock import working_days_between
 from feedback.threads.models import Message, MessagePurpose, Thread, ThreadEvent, ThreadStatus
 from feedback.threads.workflow import can
 
@@ -61,11 +62,21 @@ def is_response(message: Message) -> bool:
     return message.purpose in RESPONSES and message.as_organisation_id is not None and not message.internal
 
 
+def response_delays(received_at: datetime, first_response_at: datetime | None) -> tuple[int | None, float | None]:
+    """From receipt to first response: working days (Paris days, holidays excluded) and calendar days (a
+    fraction); None for both without a response. Kept in the thread row for the indicators."""
+    if first_response_at is None:
+        return None, None
+    days = (first_response_at - received_at).total_seconds() / 86400
+    return working_days_between(received_at, first_response_at), days
+
+
 def note_message(thread: Thread, message: Message) -> None:
     """Keep the thread's figures as `message` is posted: a response sets the first response and answers."""
     if is_response(message) and message.as_organisation_id == thread.organisation_id:
         if thread.first_response_at is None:
             thread.first_response_at = message.created_at
+            thread.response_working_days, thread.response_days = response_delays(thread.received_at, message.created_at)
         if thread.answered_at is None:
             thread.answered_at = message.created_at
 
@@ -80,6 +91,7 @@ def note_received(thread: Thread, at: datetime) -> None:
     """Another service received the thread (routing, transfer): its delays start now, it has not answered."""
     thread.received_at = at
     thread.first_response_at = None
+    thread.response_working_days = thread.response_days = None
     thread.answered_at = None
 
 
@@ -96,6 +108,14 @@ class Figures:
     received_at: datetime
     first_response_at: datetime | None
     answered_at: datetime | None
+
+    @property
+    def response_working_days(self) -> int | None:
+        return response_delays(self.received_at, self.first_response_at)[0]
+
+    @property
+    def response_days(self) -> float | None:
+        return response_delays(self.received_at, self.first_response_at)[1]
 
 
 def recompute(session, thread_ids: Iterable[int] | None = None, *, chunk: int = 2000) -> dict[int, Figures]:
@@ -158,11 +178,11 @@ def _recompute_chunk(session, ids: list[int]) -> dict[int, Figures]:
 class Difference(NamedTuple):
     thread_id: int
     column: str
-    stored: datetime | None
-    recomputed: datetime | None
+    stored: datetime | int | float | None
+    recomputed: datetime | int | float | None
 
 
-FIGURES = ("received_at", "first_response_at", "answered_at")
+FIGURES = ("received_at", "first_response_at", "answered_at", "response_working_days", "response_days")
 
 
 def differences(session, *, chunk: int = 2000) -> list[Difference]:

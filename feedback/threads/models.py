@@ -190,6 +190,14 @@ thread_related_dataset = sa.Table(
 )
 
 
+# The columns of `ix_thread_figures`: the scope's criteria first (the period), then what is counted.
+FIGURE_COLUMNS = (
+    "visibility", "created_at", "kind", "status", "organisation_id", "use_case", "quality_category", "dataset_id",
+    "territory_code", "is_open", "due_at", "answered_at", "response_working_days", "response_days",
+    "decline_reason", "votes_count", "public_messages_count", "id",
+)  # fmt: skip
+
+
 class Thread(Model):
     __tablename__ = "thread"
     __table_args__ = (
@@ -206,6 +214,9 @@ class Thread(Model):
         # The public list, latest first; search_title lets a search sorted by relevance read this index alone.
         sa.Index("ix_thread_visibility_last_activity", "visibility", "last_activity_at", "id", "search_title"),
         sa.Index("ix_thread_open_due", "is_open", "due_at"),
+        # Every column the indicators of a scope read (`capitalisation.indicators`), so that their grouped
+        # queries read this index alone, not the rows and their texts.
+        sa.Index("ix_thread_figures", *FIGURE_COLUMNS),
     )
 
     # Short columns first, long texts last (SQLite reads a row's columns in order).
@@ -241,6 +252,9 @@ class Thread(Model):
     # and when it answered (that response, or its closing the thread with a status, whichever came first).
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # From receipt to first response: working days and calendar days (`answers.response_delays`).
+    response_working_days: Mapped[int | None] = mapped_column()
+    response_days: Mapped[float | None] = mapped_column(sa.Float)
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Id of the data.gouv.fr discussion this thread was imported from.

@@ -297,8 +297,23 @@ def test_the_number_of_queries_does_not_grow_with_the_producers(app, capi, clien
     assert _queries(app, client, url) == before
 
 
-def test_only_the_largest_groups_of_similar_requests_are_listed(capi, client, monkeypatch):
-    monkeypatch.setattr(views, "SHOWN_DEMAND_GROUPS", 0)  # the scene has one group: none is shown
-    demand = section(html(client.get(f"/capitalisation?{QUARTER_ARGS}")), "demand")
-    assert not re.search(r"<th scope=\"row\">Zones humides de la Nièvre", demand)
-    assert "Les 0 groupes les plus nombreux sur 1 ; un rapport les exporte tous." in unescape(demand)
+def test_long_tables_come_a_page_at_a_time_without_javascript(capi, client, monkeypatch):
+    monkeypatch.setattr(views, "TABLE_PAGE_SIZE", 1)
+    page = unescape(html(client.get(f"/capitalisation?{QUARTER_ARGS}")))
+    # P1 received the most threads: first; P2 on page 2, reached by a plain link back to the table.
+    assert re.findall(r'<tr id="producer-([^"]+)"', page) == [capi.p1.slug]
+    producers = section(page, "producers")
+    assert "Services 1 à 1 sur 2" in producers
+    second = re.search(r'<a class="fr-pagination__link" href="([^"]+)" title="Page 2">', producers).group(1)
+    assert "page_services=2" in second and second.endswith("#producers")
+    page2 = unescape(html(client.get(second)))
+    assert re.findall(r'<tr id="producer-([^"]+)"', page2) == [capi.p2.slug]
+    # The quality table's columns are the producers of the page shown (P2 has no quality issue).
+    assert capi.p1.name in section(page, "quality") and capi.p1.name not in section(page2, "quality")
+    # Each table has its own page: the demand cells stay on their first page.
+    assert "Cellules 1 à 1 sur" in section(page2, "demand")
+    # A page past the end shows the last one; the scene has one group of similar requests.
+    past = unescape(html(client.get(f"/capitalisation?{QUARTER_ARGS}&page_groupes=9&page_services=9")))
+    assert re.findall(r'<tr id="producer-([^"]+)"', past) == [capi.p2.slug]
+    assert re.search(r"<th scope=\"row\">Zones humides de la Nièvre", section(past, "demand"))
+    assert "Groupes 1 à 1 sur 1" in section(past, "demand")

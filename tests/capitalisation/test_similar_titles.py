@@ -1,11 +1,11 @@
-"""Which earlier groups a request's title is compared with (indicators.StemIndex): those whose first title
+"""Which earlier groups a request's title is compared with (demand.StemIndex): those whose first title
 shares at least half of the word stems of the shorter of the two titles."""
 
 from __future__ import annotations
 
 from collections import Counter
 
-from feedback.capitalisation.indicators import StemIndex, word_stems
+from feedback.capitalisation.demand import StemIndex, word_stems
 
 TITLES = [
     "zones humides",  # leader 0
