@@ -25,10 +25,15 @@ TARGET_PRODUCER_S = 0.2
 TARGET_DASHBOARD_MS = 300
 TARGET_DASHBOARD_KB = 150
 # The curator's dashboard, national: the default period (the last twelve months), then one filter changed
-# as htmx sends it (the results block only).
+# as htmx sends it (the results block only), then its long tables.
 DASHBOARD_URLS = [
     ("dashboard, national", "/capitalisation", {}),
     ("dashboard, kind changed (htmx)", "/capitalisation?type=data_request", {"HX-Request": "true"}),
+    # The long tables the dashboard loads into their places as they are scrolled to.
+    *(
+        (f"table « {name} » (htmx)", f"/capitalisation/{name}", {"HX-Request": "true"})
+        for name in ("services", "qualite", "demande", "demandes-similaires")
+    ),
 ]
 DASHBOARD_REQUESTS = 5
 

@@ -2,13 +2,14 @@
 
 The indicators count; these queries name the threads counted, for the figures that the filters of /threads
 cannot say by themselves (a quality category, a theme × territory cell, overdue per R124-1), and the whole
-scope's threads when they are few enough to be named in a link.
+scope's threads when they are few enough to be named in a link. Each names only the threads of the figures a
+table shows (a page of it), so that a national scope does not name every thread it counts.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -26,98 +27,73 @@ from feedback.threads.workflow import visible_threads
 
 @dataclass
 class FigureThreads:
-    """Thread ids by figure: quality issues by (producer slug, category) and by category, by dataset
-    (catalogue id), overdue data requests by producer slug, demand by (theme "scheme:code", territory code)."""
+    """Thread ids by figure, for the figures a table shows: quality issues by (producer slug, category) and by
+    category, by dataset (catalogue id), overdue data requests by producer slug, demand by (theme
+    "scheme:code", territory code). A table fills what it shows; the rest stays empty."""
 
-    quality_cells: dict[tuple[str | None, str], list[int]]
-    quality_categories: dict[str, list[int]]
-    datasets: dict[str, list[int]]
-    overdue: dict[str, list[int]]
-    demand: dict[tuple[str | None, str | None], list[int]]
+    quality_cells: dict[tuple[str | None, str], list[int]] = field(default_factory=lambda: defaultdict(list))
+    quality_categories: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    datasets: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    overdue: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    demand: dict[tuple[str | None, str | None], list[int]] = field(default_factory=lambda: defaultdict(list))
 
 
-def figure_thread_ids(
-    scope: Scope,
-    now: datetime,
-    *,
-    producers: list[str] | None = None,
-    datasets: list[str] | None = None,
-    categories: list[str] | None = None,
-    demand_cells: list[tuple[str | None, str | None]] | None = None,
-) -> FigureThreads:
-    """The threads of the figures that the list's filters cannot say, by figure, in four queries: quality
-    issues by producer and category, by category and by dataset, overdue data requests by producer (R124-1,
-    as the indicators count them), demand by theme × territory. Each can be narrowed to the figures a page
-    shows (producer slugs, catalogue ids, categories, theme × territory keys as `views.demand_key`), so that
-    a national scope does not name every thread it counts; None: all."""
-    quality_cells: dict[tuple[str | None, str], list[int]] = defaultdict(list)
-    quality_categories: dict[str, list[int]] = defaultdict(list)
-    datasets_ids: dict[str, list[int]] = defaultdict(list)
-    quality = sa.and_(scope.condition(), Thread.kind == ThreadKind.QUALITY_ISSUE.value)
+def quality_thread_ids(
+    scope: Scope, found: FigureThreads, *, producers: list[str], datasets: list[str], categories: list[str]
+) -> None:
+    """The quality issues of these producers (slugs) by category, of these datasets (catalogue ids), and of
+    these categories, into `found`: one query."""
     wanted = [
-        sa.true() if producers is None else Organisation.slug.in_(producers),
-        sa.true() if datasets is None else Dataset.catalogue_id.in_(datasets),
-        sa.true() if categories is None else sa.func.coalesce(Thread.quality_category, "other").in_(categories),
+        Organisation.slug.in_(producers),
+        Dataset.catalogue_id.in_(datasets),
+        sa.func.coalesce(Thread.quality_category, "other").in_(categories),
     ]
     for thread_id, slug, category, catalogue_id in db.session.execute(
         sa.select(Thread.id, Organisation.slug, Thread.quality_category, Dataset.catalogue_id)
         .outerjoin(Organisation, Organisation.id == Thread.organisation_id)
         .outerjoin(Dataset, Dataset.id == Thread.dataset_id)
-        .where(quality, sa.or_(*wanted))
+        .where(scope.condition(), Thread.kind == ThreadKind.QUALITY_ISSUE.value, sa.or_(*wanted))
     ):
-        if producers is None or slug in producers:
-            quality_cells[(slug, category or "other")].append(thread_id)
-        if categories is None or (category or "other") in categories:
-            quality_categories[category or "other"].append(thread_id)
-        if catalogue_id and (datasets is None or catalogue_id in datasets):
-            datasets_ids[catalogue_id].append(thread_id)
+        if slug in producers:
+            found.quality_cells[(slug, category or "other")].append(thread_id)
+        if (category or "other") in categories:
+            found.quality_categories[category or "other"].append(thread_id)
+        if catalogue_id in datasets:
+            found.datasets[catalogue_id].append(thread_id)
 
-    overdue: dict[str, list[int]] = defaultdict(list)
+
+def overdue_thread_ids(scope: Scope, now: datetime, found: FigureThreads, *, producers: list[str]) -> None:
+    """The overdue data requests of these producers (R124-1, as the indicators count them), into `found`."""
     for thread_id, slug in db.session.execute(
         sa.select(Thread.id, Organisation.slug)
         .join(Organisation, Organisation.id == Thread.organisation_id)
-        .where(
-            scope.condition(),
-            late_request_condition(now),
-            sa.true() if producers is None else Organisation.slug.in_(producers),
-        )
+        .where(scope.condition(), late_request_condition(now), Organisation.slug.in_(producers))
     ):
-        overdue[slug].append(thread_id)
-
-    demand: dict[tuple[str | None, str | None], list[int]] = defaultdict(list)
-    if demand_cells is None or demand_cells:
-        cell_conditions = [
-            sa.and_(
-                sa.and_(Theme.scheme == theme.split(":")[0], Theme.code == theme.split(":", 1)[1])
-                if theme
-                else DemandEntry.theme_id.is_(None),
-                Thread.territory_code == territory if territory else Thread.territory_code.is_(None),
-            )
-            for theme, territory in demand_cells or ()
-        ]
-        for thread_id, scheme, code, territory in db.session.execute(
-            sa.select(Thread.id, Theme.scheme, Theme.code, Thread.territory_code)
-            .select_from(DemandEntry)
-            .join(Thread, Thread.id == DemandEntry.thread_id)
-            .outerjoin(Theme, Theme.id == DemandEntry.theme_id)
-            .where(
-                scope.condition(),
-                Thread.kind.in_(DEMAND_KINDS),
-                sa.or_(*cell_conditions) if cell_conditions else sa.true(),
-            )
-        ):
-            demand[(f"{scheme}:{code}" if code else None, territory)].append(thread_id)
-    return FigureThreads(
-        quality_cells=quality_cells,
-        quality_categories=quality_categories,
-        datasets=datasets_ids,
-        overdue=overdue,
-        demand=demand,
-    )
+        found.overdue[slug].append(thread_id)
 
 
-def _any(conditions: list):
-    return sa.or_(*conditions) if conditions else sa.true()
+def demand_thread_ids(scope: Scope, found: FigureThreads, *, cells: list[tuple[str | None, str | None]]) -> None:
+    """The data requests and missing-data reports of these theme × territory cells (keys as
+    `views.demand_key`), into `found`: one query, none without cells."""
+    if not cells:
+        return
+    conditions = [
+        sa.and_(
+            sa.and_(Theme.scheme == theme.split(":")[0], Theme.code == theme.split(":", 1)[1])
+            if theme
+            else DemandEntry.theme_id.is_(None),
+            Thread.territory_code == territory if territory else Thread.territory_code.is_(None),
+        )
+        for theme, territory in cells
+    ]
+    for thread_id, scheme, code, territory in db.session.execute(
+        sa.select(Thread.id, Theme.scheme, Theme.code, Thread.territory_code)
+        .select_from(DemandEntry)
+        .join(Thread, Thread.id == DemandEntry.thread_id)
+        .outerjoin(Theme, Theme.id == DemandEntry.theme_id)
+        .where(scope.condition(), Thread.kind.in_(DEMAND_KINDS), sa.or_(*conditions))
+    ):
+        found.demand[(f"{scheme}:{code}" if code else None, territory)].append(thread_id)
 
 
 def scope_thread_ids(scope: Scope, limit: int) -> tuple[int, ...] | None:

@@ -17,9 +17,23 @@ from flask_login import current_user
 from jinja2_fragments.flask import render_block
 
 from feedback.capitalisation.exports import KINDS, STATUSES, USE_CASES
-from feedback.capitalisation.figure_threads import figure_thread_ids, hides_restricted, scope_thread_ids
+from feedback.capitalisation.figure_threads import (
+    FigureThreads,
+    demand_thread_ids,
+    hides_restricted,
+    overdue_thread_ids,
+    quality_thread_ids,
+    scope_thread_ids,
+)
 from feedback.capitalisation.forms import ScopeForm
-from feedback.capitalisation.indicators import build_report_data
+from feedback.capitalisation.indicators import (
+    demand_by_theme_and_territory,
+    headline,
+    most_reported_datasets,
+    producers,
+    quality,
+    similar_request_groups_page,
+)
 from feedback.capitalisation.scope import Scope
 from feedback.database import utcnow
 from feedback.htmx import add_vary_header, is_partial_request
@@ -29,11 +43,18 @@ from feedback.threads.taxonomy import CATEGORIES_BY_CODE
 
 blueprint = Blueprint("capitalisation", __name__)
 
-# The long tables come a page at a time, each with its own page argument (the exports of a report give them
-# whole): the producers, the theme × territory cells, the groups of similar requests (a national scope has
-# about a hundred producers, thousands of cells and of groups).
+# The first screen carries the headline figures and charts; the long tables (producers, quality, theme ×
+# territory, similar requests) each have a page of their own, which the dashboard loads into its place as it
+# is scrolled to (htmx) and links to (without JavaScript), TABLE_PAGE_SIZE rows at a time: a national scope
+# has about a hundred producers, thousands of cells and of groups. The exports of a report give them whole.
 TABLE_PAGE_SIZE = 25
-PAGE_ARGS = {"producers": "page_services", "cells": "page_demande", "groups": "page_groupes"}
+# The table pages: URL segment → (section id, title).
+TABLES = {
+    "services": ("producers", "Services producteurs"),
+    "qualite": ("quality", "Qualité des données"),
+    "demande": ("demand", "Demande : thèmes et territoires"),
+    "demandes-similaires": ("groups", "Demandes similaires"),
+}
 
 
 THREADS_ENDPOINT = "threads.list_threads"
@@ -45,60 +66,91 @@ def may_include_restricted(user) -> bool:
     return bool(user is not None and user.is_authenticated and user.is_curator)
 
 
-@blueprint.get("/capitalisation")
-def dashboard():
+def _scope_context(now) -> dict:
+    """What every page of the dashboard shares: the filters read from the query, the scope they make, the
+    links to the threads behind a figure, the labels."""
     form = ScopeForm()
     form.validate()
     curator = may_include_restricted(current_user)
     scope = form.to_scope(allow_restricted=curator)
-    now = utcnow()
-    numbers = {table: page_number(request.args.get(arg)) for table, arg in PAGE_ARGS.items()}
-    groups_offset = (numbers["groups"] - 1) * TABLE_PAGE_SIZE
-    data = build_report_data(scope, now=now, groups_page=(groups_offset, TABLE_PAGE_SIZE))
-    pages = {
-        "producers": _page(data["producers"], numbers["producers"]),
-        "cells": _page(data["demand"]["by_theme_territory"], numbers["cells"]),
-    }
-    if groups_offset and not data["demand_groups"] and data["demand_groups_total"]:  # past the end: the last
-        numbers["groups"] = -(-data["demand_groups_total"] // TABLE_PAGE_SIZE)
-        data = build_report_data(
-            scope, now=now, groups_page=((numbers["groups"] - 1) * TABLE_PAGE_SIZE, TABLE_PAGE_SIZE)
-        )
-    pages["groups"] = Page(data["demand_groups"], data["demand_groups_total"], numbers["groups"], TABLE_PAGE_SIZE)
     slugs = {organisation_id: slug for slug, organisation_id in form.producer_ids().items()}
-    links = ThreadLinks(scope, slugs, current_user)
-    context = dict(
+    return dict(
         form=form,
-        data=data,
-        pages=pages,
-        page_args=PAGE_ARGS,
-        links=links,
-        ids=figure_thread_ids(
-            scope,
-            now,
-            producers=[p["slug"] for p in pages["producers"].items],
-            datasets=[d["catalogue_id"] for d in data["datasets"]],
-            categories=[c for c, total in data["quality"]["by_category"].items() if total <= MAX_THREAD_IDS],
-            demand_cells=[demand_key(c) for c in pages["cells"].items if c["total"] <= MAX_THREAD_IDS],
-        ),
         curator=curator,
+        scope=scope,
+        links=ThreadLinks(scope, slugs, current_user),
+        ids=FigureThreads(),
         labels={
             "kinds": KINDS,
             "statuses": STATUSES,
             "use_cases": USE_CASES,
             "categories": {code: category.label for code, category in CATEGORIES_BY_CODE.items()},
         },
-        report_url=_report_url(form) if curator else None,
-        scope=scope,
         as_of=now,
         demand_key=demand_key,
         month_period=month_period,
-    )
+        table_urls={section: url_for("capitalisation.table", table=name, **form.query_args())
+                    for name, (section, _) in TABLES.items()},
+    )  # fmt: skip
+
+
+@blueprint.get("/capitalisation")
+def dashboard():
+    now = utcnow()
+    context = _scope_context(now)
+    scope, form = context["scope"], context["form"]
+    context.update(data=headline(scope, now=now), report_url=_report_url(form) if context["curator"] else None)
     if is_partial_request():
         response = current_app.make_response(render_block("capitalisation/dashboard.html", "results", **context))
     else:
         form.fill_choices()
         response = current_app.make_response(render_template("capitalisation/dashboard.html", **context))
+    return add_vary_header(response)
+
+
+@blueprint.get('/capitalisation/<any(services, qualite, demande, "demandes-similaires"):table>')
+def table(table: str):
+    """One long table of the dashboard, a page at a time: alone (a page of its own, without JavaScript) or
+    as the fragment the dashboard loads into its place."""
+    now = utcnow()
+    context = _scope_context(now)
+    scope, ids = context["scope"], context["ids"]
+    number = page_number(request.args.get("page"))
+    section, title = TABLES[table]
+    if section == "producers":
+        page = _page(producers(scope, now), number)
+        overdue_thread_ids(scope, now, ids, producers=[p["slug"] for p in page.items])
+        context.update(page=page)
+    elif section == "quality":
+        found = quality(scope)
+        with_issues = [p for p in producers(scope, now) if p["quality_by_category"]]
+        page = _page(with_issues, number)
+        datasets = most_reported_datasets(scope)
+        quality_thread_ids(
+            scope,
+            ids,
+            producers=[p["slug"] for p in page.items],
+            datasets=[d["catalogue_id"] for d in datasets],
+            categories=[c for c, total in found["by_category"].items() if total <= MAX_THREAD_IDS],
+        )
+        context.update(page=page, quality=found, datasets=datasets)
+    elif section == "demand":
+        page = _page(demand_by_theme_and_territory(scope), number)
+        demand_thread_ids(scope, ids, cells=[demand_key(c) for c in page.items if c["total"] <= MAX_THREAD_IDS])
+        context.update(page=page)
+    else:
+        groups, total = similar_request_groups_page(scope, (number - 1) * TABLE_PAGE_SIZE, TABLE_PAGE_SIZE)
+        if not groups and total:  # past the end: the last page
+            number = -(-total // TABLE_PAGE_SIZE)
+            groups, total = similar_request_groups_page(scope, (number - 1) * TABLE_PAGE_SIZE, TABLE_PAGE_SIZE)
+        context.update(page=Page(groups, total, number, TABLE_PAGE_SIZE))
+    context.update(
+        table=section, title=title, dashboard_url=url_for("capitalisation.dashboard", **context["form"].query_args())
+    )
+    if is_partial_request():
+        response = current_app.make_response(render_block("capitalisation/table.html", "table", **context))
+    else:
+        response = current_app.make_response(render_template("capitalisation/table.html", **context))
     return add_vary_header(response)
 
 
@@ -199,7 +251,7 @@ def month_period(scope: Scope, month: str) -> tuple[date, date]:
 
 
 def demand_key(cell: dict) -> tuple:
-    """The key of a theme × territory cell of the indicators in `figure_thread_ids()['demand']`."""
+    """The key of a theme × territory cell of the indicators in `FigureThreads.demand`."""
     theme = cell["theme"]
     return (
         f"{theme['scheme']}:{theme['code']}" if theme else None,

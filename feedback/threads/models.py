@@ -196,6 +196,7 @@ FIGURE_COLUMNS = (
     "territory_code", "is_open", "due_at", "answered_at", "response_working_days", "response_days",
     "decline_reason", "votes_count", "public_messages_count", "id",
 )  # fmt: skip
+PRODUCER_FIGURE_COLUMNS = ("organisation_id", *(column for column in FIGURE_COLUMNS if column != "organisation_id"))
 
 
 class Thread(Model):
@@ -215,8 +216,11 @@ class Thread(Model):
         sa.Index("ix_thread_visibility_last_activity", "visibility", "last_activity_at", "id", "search_title"),
         sa.Index("ix_thread_open_due", "is_open", "due_at"),
         # Every column the indicators of a scope read (`capitalisation.indicators`), so that their grouped
-        # queries read this index alone, not the rows and their texts.
+        # queries read an index alone, not the rows and their texts: by period, and by producer first.
         sa.Index("ix_thread_figures", *FIGURE_COLUMNS),
+        sa.Index(
+            "ix_thread_producer_figures", "organisation_id", *(c for c in FIGURE_COLUMNS if c != "organisation_id")
+        ),
     )
 
     # Short columns first, long texts last (SQLite reads a row's columns in order).

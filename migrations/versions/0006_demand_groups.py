@@ -1,6 +1,6 @@
 """The indicators read what is kept, not what is recomputed: each thread keeps its delays to the first
-response in working and calendar days (`feedback.threads.answers.response_delays`), one index holds every
-column the indicators read (`ix_thread_figures`), and the groups of similar requests are kept as the threads
+response in working and calendar days (`feedback.threads.answers.response_delays`), two indexes hold every
+column the indicators read (`ix_thread_figures` by period, `ix_thread_producer_figures` by producer), and the groups of similar requests are kept as the threads
 change (`feedback.capitalisation.demand`): one row per request and theme, with its normalised title and the
 first thread of its group. All are filled here from the threads as they stand.
 
@@ -63,6 +63,8 @@ def upgrade():
         batch_op.add_column(sa.Column("response_days", sa.Float(), nullable=True))
     _delays(op.get_bind())
     op.create_index("ix_thread_figures", "thread", list(FIGURE_COLUMNS), unique=False)
+    producer_first = ["organisation_id", *(column for column in FIGURE_COLUMNS if column != "organisation_id")]
+    op.create_index("ix_thread_producer_figures", "thread", producer_first, unique=False)
 
     op.create_table(
         "demand_entry",
@@ -103,6 +105,7 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_index("ix_thread_producer_figures", table_name="thread")
     op.drop_index("ix_thread_figures", table_name="thread")
     with op.batch_alter_table("thread", schema=None) as batch_op:
         batch_op.drop_column("response_days")

@@ -40,6 +40,20 @@ def html(response) -> str:
     return response.get_data(as_text=True)
 
 
+def whole(client, url: str) -> str:
+    """The dashboard at `url` and its long tables, each followed by its link as without JavaScript: the page
+    with the placeholders of the tables replaced by the tables' own pages."""
+    page = html(client.get(url))
+    tables = re.findall(r'<a [^>]*id="(?:producers|quality|demand|groups)-link" href="([^"]+)"', page)
+    assert len(tables) == 4, "the four tables are linked"
+    page = re.sub(r'<section [^>]*hx-trigger="revealed".*?</section>', "", page, flags=re.S)
+    for href in tables:
+        response = client.get(unescape(href))
+        assert response.status_code == 200
+        page += html(response)
+    return page
+
+
 def section(page: str, section_id: str) -> str:
     found = re.search(rf'<(section|tr) [^>]*id="{section_id}".*?</\1>', page, re.S)
     assert found, f"no {section_id}"
@@ -68,7 +82,7 @@ def ids(capi, *names) -> set[int]:
 
 
 def test_anonymous_visitors_see_public_figures_only(capi, client):
-    page = html(client.get(f"/capitalisation?{QUARTER_ARGS}&restreints=1"))
+    page = whole(client, f"/capitalisation?{QUARTER_ARGS}&restreints=1")
     assert cells(section(page, "total-threads")) == ["Fils reçus", "13", "2", "+11 (+550 %)"]
     assert cells(section(page, "total-open")) == ["Encore ouverts", "10", "2", "+8 (+400 %)"]
     assert cells(section(page, "total-closed")) == ["Clos", "3", "0", "+3"]
@@ -90,7 +104,7 @@ def test_anonymous_visitors_see_public_figures_only(capi, client):
 
 def test_a_curator_counts_restricted_threads_when_asking(capi, client, login, curator):
     login(curator)
-    page = html(client.get(f"/capitalisation?{QUARTER_ARGS}&restreints=y"))
+    page = whole(client, f"/capitalisation?{QUARTER_ARGS}&restreints=y")
     assert cells(section(page, "total-threads"))[:2] == ["Fils reçus", "14"]
     # P1 with t5: 8 received; overdue t2 and t5 (due 12 June, still open at NOW) of 5 data requests.
     p1 = cells(section(page, f"producer-{capi.p1.slug}"))
@@ -110,7 +124,7 @@ def test_a_curator_counts_restricted_threads_when_asking(capi, client, login, cu
 
 def test_a_curator_who_does_not_ask_sees_the_public_figures(capi, client, login, curator):
     login(curator)
-    page = html(client.get(f"/capitalisation?{QUARTER_ARGS}"))
+    page = whole(client, f"/capitalisation?{QUARTER_ARGS}")
     assert cells(section(page, "total-threads"))[:2] == ["Fils reçus", "13"]
     assert cells(section(page, f"producer-{capi.p1.slug}"))[1] == "7"
     assert re.search(r'<input[^>]*id="restreints"', page)
@@ -123,7 +137,7 @@ def test_a_curator_who_does_not_ask_sees_the_public_figures(capi, client, login,
 @pytest.mark.parametrize("who", ["u1", "m1"])
 def test_a_plain_user_cannot_include_restricted_threads(capi, client, login, who):
     login(getattr(capi, who))
-    page = html(client.get(f"/capitalisation?{QUARTER_ARGS}&restreints=y"))
+    page = whole(client, f"/capitalisation?{QUARTER_ARGS}&restreints=y")
     assert cells(section(page, "total-threads"))[:2] == ["Fils reçus", "13"]
     assert cells(section(page, f"producer-{capi.p1.slug}"))[1] == "7"
     assert 'id="restreints"' not in page
@@ -162,7 +176,7 @@ def _check_every_link(client, page: str) -> int:
 
 
 def test_every_count_lists_its_threads_for_an_anonymous_visitor(capi, client):
-    page = html(client.get(f"/capitalisation?{QUARTER_ARGS}"))
+    page = whole(client, f"/capitalisation?{QUARTER_ARGS}")
     assert _check_every_link(client, page) > 60
     assert listed(client, links(section(page, "total-threads"))[0]) == ids(capi, *PUBLIC)
     assert listed(client, links(section(page, f"producer-{capi.p1.slug}"))[0]) == ids(capi, *P1_PUBLIC)
@@ -171,14 +185,14 @@ def test_every_count_lists_its_threads_for_an_anonymous_visitor(capi, client):
 @pytest.mark.parametrize("restricted", [False, True])
 def test_every_count_lists_its_threads_for_a_curator(capi, client, login, curator, restricted):
     login(curator)
-    page = html(client.get(f"/capitalisation?{QUARTER_ARGS}{'&restreints=y' if restricted else ''}"))
+    page = whole(client, f"/capitalisation?{QUARTER_ARGS}{'&restreints=y' if restricted else ''}")
     assert _check_every_link(client, page) > 60
     expected = PUBLIC | {"t5"} if restricted else PUBLIC
     assert listed(client, links(section(page, "total-threads"))[0]) == ids(capi, *expected)
 
 
 def test_figures_without_a_list_filter_link_to_their_threads_by_id(capi, client):
-    page = html(client.get(f"/capitalisation?{QUARTER_ARGS}"))
+    page = whole(client, f"/capitalisation?{QUARTER_ARGS}")
     quality = section(page, "quality")
     # Dead links: t3 (P1); outdated: t4 (P1). The most reported dataset d1 has t3.
     dead_link = re.search(r"<tr>\s*<th scope=\"row\">Lien mort.*?</tr>", quality, re.S).group(0)
@@ -187,7 +201,8 @@ def test_figures_without_a_list_filter_link_to_their_threads_by_id(capi, client)
     assert [listed(client, url) for url in links(d1_row.group(0))] == [ids(capi, "t3")]
     demand = section(page, "demand")
     # Similar requests about wetlands in hy: t8 (Nièvre) and t7 (Loiret).
-    group = re.search(r"<tr>\s*<th scope=\"row\">Zones humides de la Nièvre.*?</tr>", demand, re.S).group(0)
+    groups = section(page, "groups")
+    group = re.search(r"<tr>\s*<th scope=\"row\">Zones humides de la Nièvre.*?</tr>", groups, re.S).group(0)
     assert cells(group)[2:4] == ["2", "2"]
     assert listed(client, links(group)[0]) == ids(capi, "t8", "t7")
     # Hydrographie × Loiret: t7 (its own theme), t1 and t2 (their dataset d1's).
@@ -200,14 +215,14 @@ def test_figures_without_a_list_filter_link_to_their_threads_by_id(capi, client)
 
 def test_a_territory_scope_links_with_the_ids_of_its_threads(capi, client):
     # The Nièvre: t8 and t9 name it, t12 t14 t10 are about d3, a dataset of the Nièvre.
-    page = html(client.get(f"/capitalisation?{QUARTER_ARGS}&territoire=D58"))
+    page = whole(client, f"/capitalisation?{QUARTER_ARGS}&territoire=D58")
     assert cells(section(page, "total-threads"))[1] == "5"
     assert listed(client, links(section(page, "total-threads"))[0]) == ids(capi, "t8", "t9", "t12", "t14", "t10")
     assert _check_every_link(client, page) > 20
 
 
 def test_several_producers_link_with_each_producer_or_with_ids(capi, client):
-    page = html(client.get(f"/capitalisation?{QUARTER_ARGS}&producteur={capi.p1.slug}&producteur={capi.p2.slug}"))
+    page = whole(client, f"/capitalisation?{QUARTER_ARGS}&producteur={capi.p1.slug}&producteur={capi.p2.slug}")
     assert cells(section(page, "total-threads"))[1] == "12"  # all but t11, which has no producer
     p2_link = links(section(page, f"producer-{capi.p2.slug}"))[0]
     assert parse_qs(urlsplit(p2_link).query)["producteur"] == [capi.p2.slug]
@@ -272,9 +287,9 @@ def test_the_number_of_queries_does_not_grow_with_the_producers(app, capi, clien
     from feedback.threads.models import ThreadKind
 
     login(curator)
-    url = f"/capitalisation?{QUARTER_ARGS}"
-    _queries(app, client, url)  # the first request after signing in also loads what the session keeps
-    before = _queries(app, client, url)
+    urls = [f"/capitalisation{table}?{QUARTER_ARGS}" for table in ("", *(f"/{name}" for name in views.TABLES))]
+    _queries(app, client, urls[0])  # the first request after signing in also loads what the session keeps
+    before = [_queries(app, client, url) for url in urls]
     for n in range(4):
         producer = factories.create_organisation(name=f"DDT Supplémentaire {n}", territory_code="D18")
         dataset = factories.create_dataset(title=f"Haies du Cher {n}", organisation=producer, inspire_themes=["lc"])
@@ -292,28 +307,45 @@ def test_the_number_of_queries_does_not_grow_with_the_producers(app, capi, clien
                 created_at=at(2025, 5, 2 + n),
             )
     _db.session.commit()
-    page = html(client.get(url))
+    page = whole(client, urls[0])
     assert len(re.findall(r'<tr id="producer-', page)) == 6
-    assert _queries(app, client, url) == before
+    assert [_queries(app, client, url) for url in urls] == before
+
+
+def test_the_first_screen_links_and_loads_each_long_table_in_its_place(capi, client):
+    page = html(client.get(f"/capitalisation?{QUARTER_ARGS}"))
+    assert 'id="producer-' not in page  # the tables are not computed for the first screen
+    for name, (section_id, title) in views.TABLES.items():
+        placeholder = section(page, section_id)
+        url = f"/capitalisation/{name}?du=2025-04-01&amp;au=2025-06-30"
+        assert f'hx-get="{url}"' in placeholder and 'hx-trigger="revealed"' in placeholder
+        assert f'href="{url}"' in placeholder  # the same page, without JavaScript
+        fragment = html(client.get(unescape(url), headers={"HX-Request": "true"}))
+        assert fragment.lstrip().startswith(f'<section class="fr-mt-4w" aria-labelledby="{section_id}-title"')
+        alone = html(client.get(unescape(url)))
+        assert f"<h1>{title}</h1>" in unescape(alone) and "Revenir au tableau de bord" in alone
 
 
 def test_long_tables_come_a_page_at_a_time_without_javascript(capi, client, monkeypatch):
     monkeypatch.setattr(views, "TABLE_PAGE_SIZE", 1)
-    page = unescape(html(client.get(f"/capitalisation?{QUARTER_ARGS}")))
+    page = unescape(html(client.get(f"/capitalisation/services?{QUARTER_ARGS}")))
     # P1 received the most threads: first; P2 on page 2, reached by a plain link back to the table.
     assert re.findall(r'<tr id="producer-([^"]+)"', page) == [capi.p1.slug]
     producers = section(page, "producers")
     assert "Services 1 à 1 sur 2" in producers
     second = re.search(r'<a class="fr-pagination__link" href="([^"]+)" title="Page 2">', producers).group(1)
-    assert "page_services=2" in second and second.endswith("#producers")
+    assert "page=2" in second and second.endswith("#producers") and QUARTER_ARGS in second
     page2 = unescape(html(client.get(second)))
     assert re.findall(r'<tr id="producer-([^"]+)"', page2) == [capi.p2.slug]
-    # The quality table's columns are the producers of the page shown (P2 has no quality issue).
-    assert capi.p1.name in section(page, "quality") and capi.p1.name not in section(page2, "quality")
-    # Each table has its own page: the demand cells stay on their first page.
-    assert "Cellules 1 à 1 sur" in section(page2, "demand")
+    # The quality table's columns: the producers that received quality issues (P2 has none), a page at a time.
+    quality = section(unescape(html(client.get(f"/capitalisation/qualite?{QUARTER_ARGS}"))), "quality")
+    assert capi.p1.name in quality and capi.p2.name not in quality
+    assert "Cellules 1 à 1 sur" in section(
+        unescape(html(client.get(f"/capitalisation/demande?{QUARTER_ARGS}"))), "demand"
+    )
     # A page past the end shows the last one; the scene has one group of similar requests.
-    past = unescape(html(client.get(f"/capitalisation?{QUARTER_ARGS}&page_groupes=9&page_services=9")))
+    past = unescape(html(client.get(f"/capitalisation/demandes-similaires?{QUARTER_ARGS}&page=9")))
+    assert re.search(r"<th scope=\"row\">Zones humides de la Nièvre", section(past, "groups"))
+    assert "Groupes 1 à 1 sur 1" in section(past, "groups")
+    past = unescape(html(client.get(f"/capitalisation/services?{QUARTER_ARGS}&page=9")))
     assert re.findall(r'<tr id="producer-([^"]+)"', past) == [capi.p2.slug]
-    assert re.search(r"<th scope=\"row\">Zones humides de la Nièvre", section(past, "demand"))
-    assert "Groupes 1 à 1 sur 1" in section(past, "demand")

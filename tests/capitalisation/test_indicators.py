@@ -24,6 +24,10 @@ from feedback.capitalisation.indicators import (
     volumes,
 )
 from feedback.capitalisation.scope import Scope
+from feedback.clock import PARIS
+from feedback.extensions import db
+from feedback.threads.models import Thread
+from feedback.threads.workflow import visible_threads
 
 from .conftest import NOW, QUARTER
 
@@ -391,3 +395,18 @@ def test_similar_requests_group_across_territories_within_a_theme(capi):
     found = demand.compute(demand.memberships(sa.true()), place_pattern(), threshold=65)
     wanted = {capi.t[name].id for name in ("t7", "t8", "t9")}
     assert len({leader for (thread_id, _), (leader, _) in found.items() if thread_id in wanted}) == 1
+
+
+def test_each_thread_counts_in_the_month_it_was_received_in_paris(capi):
+    # Fourteen months: the CASE that cuts them halves the months at each level; each thread must land in
+    # the month its receipt falls in, in Paris time (t12, received 31 March 22:30 UTC, is an April thread).
+    scope = Scope(date_from=date(2024, 12, 1), date_to=date(2026, 1, 31))
+    data = build_report_data(scope, now=NOW)
+    assert [m["month"] for m in data["by_month"]][:2] == ["2024-12", "2025-01"]
+    assert len(data["by_month"]) == 14
+    expected: dict[str, dict[str, int]] = {}
+    for created, kind in db.session.execute(sa.select(Thread.created_at, Thread.kind).where(visible_threads(None))):
+        kinds = expected.setdefault(created.astimezone(PARIS).strftime("%Y-%m"), dict.fromkeys(KINDS, 0))
+        kinds[kind] += 1
+    assert {m["month"]: m["by_kind"] for m in data["by_month"] if m["threads"]} == expected
+    assert expected["2025-04"]["question"] >= 1  # t12

@@ -140,7 +140,17 @@ def _dashboard(page) -> None:
 def _dashboard_as_curator(page) -> None:
     curator = _quarter_threads()
     log_in(page, curator.email)
-    _open(page, f"/capitalisation?{QUARTER_ARGS}&restreints=1", all_details=True)
+    _open(page, f"/capitalisation?{QUARTER_ARGS}&restreints=1")
+    # The long tables, loaded in their places as they are scrolled to, are audited too.
+    for section in ("producers", "quality", "demand", "groups"):
+        page.locator(f"#{section}").scroll_into_view_if_needed()
+        page.locator(f"#{section}-link").wait_for(state="detached")
+    page.locator("main details").evaluate_all("panels => panels.forEach((panel) => { panel.open = true; })")
+
+
+def _dashboard_table(page) -> None:
+    _quarter_threads()
+    _open(page, f"/capitalisation/qualite?{QUARTER_ARGS}")
 
 
 def _published_report(page) -> None:
@@ -174,6 +184,7 @@ PAGES = {
     "preferences-courriels": _mail_preferences,
     "capitalisation": _dashboard,
     "capitalisation-administrateur": _dashboard_as_curator,
+    "capitalisation-tableau": _dashboard_table,
     "rapport-publie": _published_report,
     "rapport-brouillon": _draft_report,
 }

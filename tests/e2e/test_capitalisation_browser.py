@@ -139,6 +139,57 @@ def test_the_filters_work_without_javascript(new_page, scene):
     expect(page.get_by_role("checkbox", name="Signalement qualité")).to_be_checked()
 
 
+def test_the_long_tables_load_in_place_and_page_in_place(new_page, scene, monkeypatch):
+    from feedback.capitalisation import views
+
+    monkeypatch.setattr(views, "TABLE_PAGE_SIZE", 1)  # one row a page
+    other = factories.create_organisation(name="DDT de la Nièvre", territory_code="D58")
+    thread_services.create_thread(
+        factories.create_user(name="Bruno Usager"),
+        thread_services.NewThread(
+            kind=Q, title="Quelle est la date des relevés ?", body="Bonjour.",
+            dataset=factories.create_dataset(title="Cours d'eau de la Nièvre", organisation=other),
+        ),
+        created_at=datetime(2025, 5, 6, 8, tzinfo=UTC),
+    )  # fmt: skip
+    db.session.commit()
+    page = new_page()
+    log_in(page, scene["curator"])
+    page.goto(f"/capitalisation?{QUARTER}")
+    page.evaluate(f"{MARKER} = true")
+    producer_row = page.locator("#producers tbody tr")
+    expect(producer_row).to_have_count(0)  # not computed for the first screen
+    page.locator("#groups").scroll_into_view_if_needed()
+    expect(producer_row).to_have_count(1, timeout=WAIT_MS)
+    expect(producer_row.locator("th")).to_have_text(PRODUCER)
+    expect(page.locator("#quality tbody tr").first).to_contain_text("Lien mort", timeout=WAIT_MS)
+    expect(page.locator("#demand tbody tr")).to_have_count(1, timeout=WAIT_MS)
+    # The producers' second page replaces their table in place, the rest of the page staying.
+    page.locator("#producers").get_by_role("link", name="Page suivante").click()
+    expect(page.locator("#producers")).to_contain_text("Services 2 à 2 sur 2", timeout=WAIT_MS)
+    expect(producer_row.locator("th")).to_have_text("DDT de la Nièvre")
+    assert page.evaluate(f"{MARKER} === true"), "paging reloaded the page instead of swapping the table"
+    assert urlsplit(page.url).path == "/capitalisation"
+    expect(page.locator("#demand tbody tr")).to_have_count(1)
+
+
+def test_without_javascript_each_long_table_is_a_page_of_its_own(new_page, scene):
+    page = new_page(java_script_enabled=False)
+    log_in(page, scene["curator"])
+    page.goto(f"/capitalisation?{QUARTER}&type=quality_issue")
+    with page.expect_navigation():
+        page.get_by_role("link", name="Voir le tableau des services producteurs").click()
+    assert urlsplit(page.url).path == "/capitalisation/services"
+    assert _query(page)["type"] == ["quality_issue"]  # the dashboard's filters
+    expect(page.get_by_role("heading", level=1)).to_have_text("Services producteurs")
+    expect(page.locator("#producers tbody tr th")).to_have_text(PRODUCER)
+    expect(page.locator("#producers tbody tr td").first).to_have_text("4")
+    with page.expect_navigation():
+        page.get_by_role("link", name="Revenir au tableau de bord").first.click()
+    assert urlsplit(page.url).path == "/capitalisation"
+    expect(_total(page, "threads")).to_have_text("4")
+
+
 def test_a_report_is_drafted_from_the_dashboard_reworked_in_place_and_published(new_page, scene):
     curator = new_page()
     log_in(curator, scene["curator"])

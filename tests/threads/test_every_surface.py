@@ -162,6 +162,16 @@ SURFACES = {
     "tableau de bord, demandes restreintes comprises": Surface(
         lambda s, x: f"/capitalisation?{_period(s, x)}&restreints=1", shows_public_thread=False
     ),
+    **{
+        f"tableau « {table} »{', demandes restreintes comprises' if restricted else ''}": Surface(
+            lambda s, x, table=table, restricted=restricted: (
+                f"/capitalisation/{table}?{_period(s, x)}{'&restreints=1' if restricted else ''}"
+            ),
+            shows_public_thread=False,
+        )
+        for table in ("services", "qualite", "demande", "demandes-similaires")
+        for restricted in (False, True)
+    },
     "rapport publié": Surface(lambda s, x: f"/rapports/{x.report_slug}", shows_public_thread=False),
     "rapport publié (Markdown)": Surface(lambda s, x: f"/rapports/{x.report_slug}.md", shows_public_thread=False),
     "rapport publié (JSON)": Surface(lambda s, x: f"/rapports/{x.report_slug}.json", shows_public_thread=False),
