@@ -211,27 +211,27 @@ def percentile(values: list[float], rank: float) -> float:
 
 def report(mix: list[Request], dashboard: list[Request], without: Results, loaded: Results) -> bool:
     labels = list(dict.fromkeys(r.label for r in mix))
-    print(f"{'page':38} {'n':>6} {'median ms':>10} {'p90 ms':>8} | {'n':>6} {'median ms':>10} {'p90 ms':>8} "
+    print(f"{'page':46} {'n':>6} {'median ms':>10} {'p90 ms':>8} | {'n':>6} {'median ms':>10} {'p90 ms':>8} "
           f"{'ratio':>6}  ≤ {TARGET_RATIO}×")  # fmt: skip
-    print(f"{'':38} {'without the dashboard':>26} | {'with 10 % dashboard':>26}")
+    print(f"{'':46} {'without the dashboard':>26} | {'with 10 % dashboard':>26}")
     ok = True
     for label in labels:
         a, b = without.latencies.get(label, []), loaded.latencies.get(label, [])
         if not a or not b:
-            print(f"{label:38} no answer")
+            print(f"{label:46} no answer")
             ok = False
             continue
         ratio = statistics.median(b) / statistics.median(a)
         ok &= ratio <= TARGET_RATIO
         print(
-            f"{label:38} {len(a):>6} {1000 * statistics.median(a):>10.0f} {1000 * percentile(a, 0.9):>8.0f} | "
+            f"{label:46} {len(a):>6} {1000 * statistics.median(a):>10.0f} {1000 * percentile(a, 0.9):>8.0f} | "
             f"{len(b):>6} {1000 * statistics.median(b):>10.0f} {1000 * percentile(b, 0.9):>8.0f} "
             f"{ratio:>5.2f}×  {'OK' if ratio <= TARGET_RATIO else 'MISSED'}"
         )
     for label in dict.fromkeys(r.label for r in dashboard):
         b = loaded.latencies.get(label, [])
         if b:
-            print(f"{label:38} {'':>6} {'':>10} {'':>8} | {len(b):>6} {1000 * statistics.median(b):>10.0f} "
+            print(f"{label:46} {'':>6} {'':>10} {'':>8} | {len(b):>6} {1000 * statistics.median(b):>10.0f} "
                   f"{1000 * percentile(b, 0.9):>8.0f}")  # fmt: skip
     print()
     print(

@@ -1216,7 +1216,7 @@ def run_capitalisation(app, people, section: int) -> None:
     print()
     print(
         "bare SQL s = the statements the report sent, replayed on a raw DB-API cursor (execute + fetchall), median\n"
-        "of 3; ratio = report / bare SQL: the rest is Python (working days, medians, similar titles, rules)."
+        "of 3; ratio = report / bare SQL: the rest is Python (summing the counts, medians, group members, rules)."
     )
     curator = login(app, people.emails[people.curators[0]])
     pages = capitalisation_bench.measure_dashboard(curator)

@@ -11,10 +11,8 @@ from feedback.markdown import plain_text, render_markdown
 def url_with(**changes) -> str:
     """The current URL with some query arguments changed (None removes one); used by pagination and sorts."""
     args = request.args.to_dict(flat=True)
-    if not any(key == "page" or key.startswith("page_") for key in changes):
-        # any other change starts again from page 1, of every list of the page
-        for key in [key for key in args if key == "page" or key.startswith("page_")]:
-            args.pop(key)
+    if "page" not in changes:
+        args.pop("page", None)  # any other change starts again from page 1
     for key, value in changes.items():
         if value is None or value == "":
             args.pop(key, None)

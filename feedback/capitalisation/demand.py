@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -314,7 +314,7 @@ def _write(found: dict[Key, tuple[int, str]], before: dict[Key, tuple[int, str]]
     return len(gone) + len(changed)
 
 
-def rebuild(progress: Callable[[int], None] | None = None, *, batch: int = 5000) -> int:
+def rebuild(*, batch: int = 5000) -> int:
     """Every group computed from scratch and stored (the migration, a bulk load). Returns the rows written."""
     found = compute(memberships(sa.true()), current_place_pattern())
     db.session.execute(sa.delete(DemandEntry))
@@ -324,8 +324,6 @@ def rebuild(progress: Callable[[int], None] | None = None, *, batch: int = 5000)
     ]
     for start in range(0, len(rows), batch):
         db.session.execute(sa.insert(DemandEntry), rows[start : start + batch])
-        if progress is not None:
-            progress(len(rows[start : start + batch]))
     return len(rows)
 
 
@@ -363,8 +361,9 @@ def refresh(thread_ids: Iterable[int], themes: Iterable[int | None] = ()) -> int
     for member in current:
         now_in[member.theme_id].append(member)
     recompute = set(themes)
+    still = {(m.thread_id, m.theme_id, titles[m.thread_id]) for m in current}
     for (thread_id, theme_id), (_, title) in before.items():
-        if not any(m.thread_id == thread_id and titles.get(thread_id) == title for m in now_in.get(theme_id, ())):
+        if (thread_id, theme_id, title) not in still:
             recompute.add(theme_id)  # left the theme, or its title changed
     changes = 0
     for theme_id, members in now_in.items():
@@ -429,7 +428,7 @@ def _recompute_theme(theme_id: int | None) -> int:
 
 # Hooks: the session's flushes and the catalogue import --------------------------------------------------------
 
-_WATCHED = ("kind", "title", "dataset_id", "created_at", "themes")
+_WATCHED = ("kind", "title", "dataset_id", "themes")
 _PENDING = "demand_pending"
 
 
@@ -438,16 +437,20 @@ def _before_flush(session: Session, flush_context, instances) -> None:
     for thread in session.new:
         if isinstance(thread, Thread):
             pending["threads"].append(thread)
+    # A thread deleted, or received at another time, changes the order of its themes: they are computed again.
+    reordered = [thread.id for thread in session.deleted if isinstance(thread, Thread)]
     for thread in session.dirty:
-        if isinstance(thread, Thread) and any(
-            sa.inspect(thread).attrs[name].history.has_changes() for name in _WATCHED
-        ):
+        if not isinstance(thread, Thread):
+            continue
+        attributes = sa.inspect(thread).attrs
+        if any(attributes[name].history.has_changes() for name in _WATCHED):
             pending["ids"].add(thread.id)
-    deleted = [thread.id for thread in session.deleted if isinstance(thread, Thread)]
-    if deleted:
+        if attributes.created_at.history.has_changes():
+            reordered.append(thread.id)
+    if reordered:
         with session.no_autoflush:
             pending["themes"].update(
-                session.scalars(sa.select(DemandEntry.theme_id).where(DemandEntry.thread_id.in_(deleted)).distinct())
+                session.scalars(sa.select(DemandEntry.theme_id).where(DemandEntry.thread_id.in_(reordered)).distinct())
             )
 
 

@@ -32,6 +32,7 @@ from feedback.capitalisation.indicators import (
     most_reported_datasets,
     producers,
     quality,
+    scope_cells,
     similar_request_groups_page,
 )
 from feedback.capitalisation.scope import Scope
@@ -122,8 +123,9 @@ def table(table: str):
         overdue_thread_ids(scope, now, ids, producers=[p["slug"] for p in page.items])
         context.update(page=page)
     elif section == "quality":
-        found = quality(scope)
-        with_issues = [p for p in producers(scope, now) if p["quality_by_category"]]
+        cells = scope_cells(scope, now)  # read once for the totals and the producers' columns
+        found = quality(scope, cells=cells)
+        with_issues = [p for p in producers(scope, now, cells=cells) if p["quality_by_category"]]
         page = _page(with_issues, number)
         datasets = most_reported_datasets(scope)
         quality_thread_ids(

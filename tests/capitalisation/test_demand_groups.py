@@ -113,3 +113,11 @@ def test_reports_verify_finds_a_wrong_group(app, capi):
     assert result.exit_code == 1
     assert f"Fil n° {t7.id} : groupe de demandes similaires" in result.output
     assert "1 différence(s)" in result.output
+
+
+def test_a_request_received_at_another_time_regroups_its_themes(capi):
+    t7, t8 = capi.t["t7"], capi.t["t8"]
+    t7.created_at = at(2025, 4, 1)  # now before t8: t7 is the first of the group
+    db.session.flush()
+    assert entries_of(t8) == [(_theme("hy").id, t7.id)]
+    assert demand.differences() == []
