@@ -513,24 +513,7 @@ class GroupFigures(NamedTuple):
     votes: int
     first_received: datetime
     first_id: int
-
-
-@dataclass
-class GroupMembers:
-    """The threads of a group in the scope, as they are read: their ids, territories, kinds and the first."""
-
-    ids: list[int] = field(default_factory=list)
-    territories: set[str] = field(default_factory=set)
-    kinds: Counter = field(default_factory=Counter)
-    first: tuple = ()  # (received, id) of the first thread received
-
-    def add(self, thread_id: int, territory: str | None, kind: str, received: datetime) -> None:
-        self.ids.append(thread_id)
-        if territory:
-            self.territories.add(territory)
-        self.kinds[kind] += 1
-        if not self.first or (received, thread_id) < self.first:
-            self.first = (received, thread_id)
+    members: str  # "id:territory:kind" of each thread of the group in the scope, joined by commas
 
 
 def similar_request_groups(scope: Scope) -> list[dict]:
@@ -542,8 +525,13 @@ def similar_request_groups(scope: Scope) -> list[dict]:
 
 
 def similar_request_groups_page(scope: Scope, offset: int = 0, limit: int | None = None) -> tuple[list[dict], int]:
-    """The `limit` groups of `similar_request_groups` from `offset` (all when None), and how many there are."""
+    """The `limit` groups of `similar_request_groups` from `offset` (all when None), and how many there are.
+
+    One grouped query gives each group's figures and its members (their ids, territories and kinds joined in
+    one string: `aggregate_strings`, group_concat or string_agg); a second finds the first thread of each among
+    those received at its first instant; a third reads their titles by key."""
     keys = (unordered(DemandEntry.theme_id), unordered(DemandEntry.leader_id))
+    member = sa.cast(Thread.id, sa.String) + ":" + sa.func.coalesce(Thread.territory_code, "") + ":" + Thread.kind
     figures = [
         GroupFigures(*row)
         for row in db.session.execute(
@@ -554,6 +542,7 @@ def similar_request_groups_page(scope: Scope, offset: int = 0, limit: int | None
                 sa.func.coalesce(sa.func.sum(Thread.votes_count), 0),
                 sa.func.min(Thread.created_at),
                 sa.func.min(Thread.id),
+                sa.func.aggregate_strings(member, ","),
             )
             .group_by(*keys)
             .having(sa.func.count() >= 2)
@@ -574,24 +563,22 @@ def similar_request_groups_page(scope: Scope, offset: int = 0, limit: int | None
     chosen = figures[offset : None if limit is None else offset + limit]
     if not chosen:
         return [], len(figures)
-    # The members of the chosen groups, read from the covering indexes alone (no thread row, no title)…
-    members: dict[tuple[int | None, int], GroupMembers] = {(f.theme_id, f.leader_id): GroupMembers() for f in chosen}
-    statement = _demand_entries(scope).add_columns(
-        unordered(DemandEntry.theme_id), DemandEntry.leader_id, Thread.id, Thread.territory_code, Thread.kind,
-        Thread.created_at,
-    )  # fmt: skip
-    if len(chosen) <= 1000:
-        statement = statement.where(DemandEntry.leader_id.in_([f.leader_id for f in chosen]))
-    for theme_id, leader_id, thread_id, territory, kind, created_at in db.session.execute(statement):
-        group = members.get((theme_id, leader_id))
-        if group is not None:
-            group.add(thread_id, territory, kind, created_at)
-    # … then the titles of the first of each, by primary key.
-    firsts = {group.first[1] for group in members.values()}
+    # The first thread of each group: the smallest id among its threads received at its first instant.
+    first_at = {(f.theme_id, f.leader_id): f.first_received for f in chosen}
+    firsts: dict[tuple[int | None, int], int] = {}
+    for theme_id, leader_id, thread_id, created_at in db.session.execute(
+        _demand_entries(scope)
+        .add_columns(unordered(DemandEntry.theme_id), DemandEntry.leader_id, Thread.id, Thread.created_at)
+        .where(Thread.created_at.in_(set(first_at.values())))
+    ):
+        key = (theme_id, leader_id)
+        if first_at.get(key) == created_at and thread_id < firsts.get(key, thread_id + 1):
+            firsts[key] = thread_id
     titles: dict[int, str] = {}
     normalised: dict[tuple[int, int | None], str] = {}
-    for start in range(0, len(firsts), 1000):
-        part = sorted(firsts)[start : start + 1000]
+    ids = sorted(set(firsts.values()))
+    for start in range(0, len(ids), 1000):
+        part = ids[start : start + 1000]
         titles.update(db.session.execute(sa.select(Thread.id, Thread.title).where(Thread.id.in_(part))).all())
         for thread_id, theme_id, title in db.session.execute(
             sa.select(DemandEntry.thread_id, DemandEntry.theme_id, DemandEntry.title).where(
@@ -601,18 +588,18 @@ def similar_request_groups_page(scope: Scope, offset: int = 0, limit: int | None
             normalised[(thread_id, theme_id)] = title
     groups = []
     for figure in chosen:
-        group = members[(figure.theme_id, figure.leader_id)]
-        first = group.first[1]
+        members = [item.split(":") for item in figure.members.split(",")]
+        first = firsts[(figure.theme_id, figure.leader_id)]
         groups.append(
             {
                 "theme": _theme_entry(theme_rows.get(figure.theme_id)),
                 "title": titles[first],
                 "normalised_title": normalised[(first, figure.theme_id)],
-                "thread_ids": sorted(group.ids),
+                "thread_ids": sorted(int(thread_id) for thread_id, _, _ in members),
                 "threads": figure.threads,
                 "votes": int(figure.votes),
-                "territories": sorted(group.territories),
-                "by_kind": {kind: group.kinds[kind] for kind in DEMAND_KINDS},
+                "territories": sorted({territory for _, territory, _ in members if territory}),
+                "by_kind": {kind: sum(1 for _, _, k in members if k == kind) for kind in DEMAND_KINDS},
             }
         )
     return groups, len(figures)
