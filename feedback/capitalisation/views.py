@@ -147,7 +147,11 @@ def table(table: str):
             groups, total = similar_request_groups_page(scope, (number - 1) * TABLE_PAGE_SIZE, TABLE_PAGE_SIZE)
         context.update(page=Page(groups, total, number, TABLE_PAGE_SIZE))
     context.update(
-        table=section, title=title, dashboard_url=url_for("capitalisation.dashboard", **context["form"].query_args())
+        table=section,
+        title=title,
+        dashboard_url=url_for("capitalisation.dashboard", **context["form"].query_args()),
+        # Loaded or paged in the dashboard's place (any htmx request): a heading level below its results'.
+        in_dashboard=bool(request.headers.get("HX-Request")),
     )
     if is_partial_request():
         response = current_app.make_response(render_block("capitalisation/table.html", "table", **context))

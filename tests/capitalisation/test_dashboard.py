@@ -322,8 +322,10 @@ def test_the_first_screen_links_and_loads_each_long_table_in_its_place(capi, cli
         assert f'href="{url}"' in placeholder  # the same page, without JavaScript
         fragment = html(client.get(unescape(url), headers={"HX-Request": "true"}))
         assert fragment.lstrip().startswith(f'<section class="fr-mt-4w" aria-labelledby="{section_id}-title"')
+        assert f'<h3 id="{section_id}-title">' in fragment  # under the results' h2
         alone = html(client.get(unescape(url)))
         assert f"<h1>{title}</h1>" in unescape(alone) and "Revenir au tableau de bord" in alone
+        assert f'<h2 id="{section_id}-title">' in alone  # under the page's h1
 
 
 def test_long_tables_come_a_page_at_a_time_without_javascript(capi, client, monkeypatch):
