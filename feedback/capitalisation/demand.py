@@ -296,35 +296,30 @@ def stored(condition=None) -> dict[Key, tuple[int, str]]:
     return {(thread_id, theme_id): (leader, title) for thread_id, theme_id, leader, title in rows}
 
 
-def _write(found: dict[Key, tuple[int, str]], before: dict[Key, tuple[int, str]]) -> int:
-    """Make the stored rows `before` say `found`: delete, update and insert what differs. Returns the changes."""
-    gone = [key for key in before if key not in found]
+def entry_rows(found: Iterable[tuple[Key, tuple[int, str]]]) -> list[dict]:
+    """The `demand_entry` rows of (thread, theme) → (first thread of its group, normalised title) pairs."""
+    return [
+        {"thread_id": thread_id, "theme_id": theme_id, "leader_id": leader, "title": title}
+        for (thread_id, theme_id), (leader, title) in found
+    ]
+
+
+def _write(found: dict[Key, tuple[int, str]], before: dict[Key, tuple[int, str]]) -> None:
+    """Make the stored rows `before` say `found`: delete, update and insert what differs."""
     changed = [key for key, value in found.items() if before.get(key) != value]
-    for key in gone + [key for key in changed if key in before]:
-        thread_id, theme_id = key
-        theme = DemandEntry.theme_id.is_(None) if theme_id is None else DemandEntry.theme_id == theme_id
-        db.session.execute(sa.delete(DemandEntry).where(DemandEntry.thread_id == thread_id, theme))
-    new_rows = [
-        {"thread_id": thread_id, "theme_id": theme_id, "leader_id": found[(thread_id, theme_id)][0],
-         "title": found[(thread_id, theme_id)][1]}
-        for thread_id, theme_id in changed
-    ]  # fmt: skip
-    if new_rows:
-        db.session.execute(sa.insert(DemandEntry), new_rows)
-    return len(gone) + len(changed)
+    for thread_id, theme_id in [key for key in before if key not in found] + [key for key in changed if key in before]:
+        db.session.execute(sa.delete(DemandEntry).where(DemandEntry.thread_id == thread_id, _theme_condition(theme_id)))
+    if changed:
+        db.session.execute(sa.insert(DemandEntry), entry_rows((key, found[key]) for key in changed))
 
 
-def rebuild(*, batch: int = 5000) -> int:
-    """Every group computed from scratch and stored (the migration, a bulk load). Returns the rows written."""
+def rebuild(*, batch: int = 5000) -> None:
+    """Every group computed from scratch and stored (the migration, a bulk load)."""
     found = compute(memberships(sa.true()), current_place_pattern())
     db.session.execute(sa.delete(DemandEntry))
-    rows = [
-        {"thread_id": thread_id, "theme_id": theme_id, "leader_id": leader, "title": title}
-        for (thread_id, theme_id), (leader, title) in sorted(found.items(), key=lambda i: (i[0][0], i[0][1] or 0))
-    ]
+    rows = entry_rows(sorted(found.items(), key=lambda item: (item[0][0], item[0][1] or 0)))
     for start in range(0, len(rows), batch):
         db.session.execute(sa.insert(DemandEntry), rows[start : start + batch])
-    return len(rows)
 
 
 class Difference(NamedTuple):
@@ -347,12 +342,12 @@ def differences() -> list[Difference]:
 # Following the threads ------------------------------------------------------------------------------------------
 
 
-def refresh(thread_ids: Iterable[int], themes: Iterable[int | None] = ()) -> int:
+def refresh(thread_ids: Iterable[int], themes: Iterable[int | None] = ()) -> None:
     """Bring the groups up to date after these threads changed (created, reclassified, retitled, re-themed,
-    moved to another dataset, deleted), and recompute `themes` from scratch. Returns the rows changed."""
+    moved to another dataset, deleted), and recompute `themes` from scratch."""
     ids = set(thread_ids)
     if not ids and not themes:
-        return 0
+        return
     current = memberships(Thread.id.in_(ids)) if ids else []
     before = stored(DemandEntry.thread_id.in_(ids)) if ids else {}
     places = current_place_pattern() if current else None
@@ -365,17 +360,12 @@ def refresh(thread_ids: Iterable[int], themes: Iterable[int | None] = ()) -> int
     for (thread_id, theme_id), (_, title) in before.items():
         if (thread_id, theme_id, title) not in still:
             recompute.add(theme_id)  # left the theme, or its title changed
-    changes = 0
     for theme_id, members in now_in.items():
-        if theme_id in recompute:
-            continue
         arriving = [m for m in members if (m.thread_id, theme_id) not in before]
-        if arriving and not _append(theme_id, arriving, titles):
+        if theme_id not in recompute and arriving and not _append(theme_id, arriving, titles):
             recompute.add(theme_id)
-        changes += len(arriving) if theme_id not in recompute else 0
     for theme_id in recompute:
-        changes += _recompute_theme(theme_id)
-    return changes
+        _recompute_theme(theme_id)
 
 
 def _theme_condition(theme_id: int | None):
@@ -410,20 +400,17 @@ def _append(theme_id: int | None, arriving: list[Membership], titles: dict[int, 
     for leader_id, title in leaders:
         groups.add_leader(leader_id, title)
     groups.by_title.update(dict(named))
-    rows = []
-    for member in arriving:
-        title = titles[member.thread_id]
-        rows.append(
-            {"thread_id": member.thread_id, "theme_id": theme_id, "leader_id": groups.place(member.thread_id, title),
-             "title": title}
-        )  # fmt: skip
-    db.session.execute(sa.insert(DemandEntry), rows)
+    placed = [
+        ((m.thread_id, theme_id), (groups.place(m.thread_id, titles[m.thread_id]), titles[m.thread_id]))
+        for m in arriving
+    ]
+    db.session.execute(sa.insert(DemandEntry), entry_rows(placed))
     return True
 
 
-def _recompute_theme(theme_id: int | None) -> int:
+def _recompute_theme(theme_id: int | None) -> None:
     rows = [m for m in memberships(_about_theme(theme_id)) if m.theme_id == theme_id]
-    return _write(compute(rows, current_place_pattern()), stored(_theme_condition(theme_id)))
+    _write(compute(rows, current_place_pattern()), stored(_theme_condition(theme_id)))
 
 
 # Hooks: the session's flushes and the catalogue import --------------------------------------------------------

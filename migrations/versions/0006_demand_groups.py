@@ -89,10 +89,7 @@ def upgrade():
     connection = op.get_bind()
     session = Session(bind=connection)
     found = demand.compute(demand.memberships(sa.true(), session), demand.place_pattern(session))
-    rows = [
-        {"thread_id": thread_id, "theme_id": theme_id, "leader_id": leader, "title": title}
-        for (thread_id, theme_id), (leader, title) in found.items()
-    ]
+    rows = demand.entry_rows(found.items())
     table = sa.table(
         "demand_entry",
         sa.column("thread_id", sa.Integer),

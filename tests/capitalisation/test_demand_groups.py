@@ -29,13 +29,19 @@ def entries_of(thread: Thread) -> list[tuple[str | None, int]]:
     return sorted(rows, key=lambda row: row[0] or 0)
 
 
+def wetlands_of_the_cher(capi) -> Thread:
+    """A missing-data report in "hy" received on 28 June, after every other request of the theme."""
+    thread = _post(capi.u1, MD, "Zones humides du Cher", at(2025, 6, 28), organisation=capi.p1, territory="D18",
+                   themes=["hy"])  # fmt: skip
+    db.session.flush()
+    return thread
+
+
 def test_a_new_request_joins_the_group_of_an_earlier_similar_one(capi):
     t7, t8 = capi.t["t7"], capi.t["t8"]
     assert groups_of() == [sorted([t8.id, t7.id])]
     # Received after every other request of the theme: placed against the groups' first titles.
-    later = _post(capi.u1, MD, "Zones humides du Cher", at(2025, 6, 28), organisation=capi.p1, territory="D18",
-                  themes=["hy"])  # fmt: skip
-    db.session.flush()
+    later = wetlands_of_the_cher(capi)
     assert entries_of(later) == [(_theme("hy").id, t8.id)]
     assert groups_of() == [sorted([t8.id, t7.id, later.id])]
     assert demand.differences() == []
@@ -54,9 +60,7 @@ def test_a_request_dated_before_others_regroups_its_theme(capi):
 
 def test_reclassifying_the_first_request_of_a_group_hands_the_group_to_the_next(capi):
     t7, t8 = capi.t["t7"], capi.t["t8"]
-    third = _post(capi.u1, MD, "Zones humides du Cher", at(2025, 6, 28), organisation=capi.p1, territory="D18",
-                  themes=["hy"])  # fmt: skip
-    db.session.flush()
+    third = wetlands_of_the_cher(capi)
     t8.kind = ThreadKind.QUESTION.value
     db.session.flush()
     assert entries_of(t8) == []
@@ -80,9 +84,7 @@ def test_a_new_title_or_new_themes_move_a_request(capi):
 
 def test_deleting_the_first_request_of_a_group(capi):
     t7, t8 = capi.t["t7"], capi.t["t8"]
-    third = _post(capi.u1, MD, "Zones humides du Cher", at(2025, 6, 28), organisation=capi.p1, territory="D18",
-                  themes=["hy"])  # fmt: skip
-    db.session.flush()
+    third = wetlands_of_the_cher(capi)
     db.session.delete(t8)
     db.session.flush()
     assert groups_of() == [sorted([t7.id, third.id])]
