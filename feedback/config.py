@@ -58,6 +58,10 @@ def settings_from_environment(instance_path: Path) -> dict:
         "MAIL_SECURITY": os.environ.get("MAIL_SECURITY", "none").strip().lower(),
         "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", "10")),
         "MAIL_SENDER": os.environ.get("MAIL_SENDER", "Retours Ecosphères <ne-pas-repondre@ecospheres.localhost>"),
+        # Replies by mail: the domain of the reply addresses (the mail relay hands their mails to `flask mail
+        # receive`), and how many days after its mail such an address still takes a reply.
+        "FEEDBACK_REPLY_DOMAIN": os.environ.get("FEEDBACK_REPLY_DOMAIN", "reponses.ecospheres.localhost"),
+        "FEEDBACK_REPLY_VALIDITY_DAYS": int(os.environ.get("FEEDBACK_REPLY_VALIDITY_DAYS", "90")),
         # How many times a mail is tried before it is given up (with a growing wait between tries).
         "FEEDBACK_MAIL_MAX_ATTEMPTS": int(os.environ.get("FEEDBACK_MAIL_MAX_ATTEMPTS", "10")),
         # A thread without any action of its producer for this many working days is escalated, as an overdue

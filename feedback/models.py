@@ -4,7 +4,7 @@ from feedback.accounts.models import Membership, Organisation, User
 from feedback.capitalisation.models import Recommendation, Report
 from feedback.catalogue.models import DATASET_SEARCH, Dataset, Territory, Theme
 from feedback.extensions import db
-from feedback.mail.models import OutgoingMail
+from feedback.mail.models import InboundMail, OutgoingMail
 from feedback.notifications.models import Notification, NotificationPreference
 from feedback.threads.models import (
     THREAD_SEARCH,
@@ -29,6 +29,7 @@ __all__ = [
     "Dataset",
     "DeadlineAlert",
     "Follow",
+    "InboundMail",
     "Membership",
     "Message",
     "Notification",

@@ -53,3 +53,32 @@ class OutgoingMail(Model):
 
     def __repr__(self) -> str:
         return f"<OutgoingMail {self.id} {self.key} {self.status}>"
+
+
+class InboundStatus(enum.StrEnum):
+    POSTED = "posted"  # became a message
+    REFUSED = "refused"  # bounced: nothing was created
+
+
+class InboundMail(Model):
+    """Every mail the receiver took responsibility for (it answered 250), once: a mail delivered twice (a relay
+    that retries after a lost connection) finds its row here and creates nothing more. `message_key` is its
+    Message-ID, or a digest of its content when it has none. The thread and message are plain ids: this layer
+    lies below threads."""
+
+    __tablename__ = "inbound_mail"
+    __table_args__ = (allowed_values("status", InboundStatus),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_key: Mapped[str] = mapped_column(sa.String(250), unique=True)
+    sender: Mapped[str] = mapped_column(sa.String(254))
+    recipient: Mapped[str] = mapped_column(sa.String(254))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(sa.String(10))
+    # Why it was refused (the bounce's reason, in French).
+    reason: Mapped[str | None] = mapped_column(sa.String(500))
+    thread_id: Mapped[int | None] = mapped_column()
+    posted_message_id: Mapped[int | None] = mapped_column()
+
+    def __repr__(self) -> str:
+        return f"<InboundMail {self.id} {self.status}>"
