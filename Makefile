@@ -27,9 +27,10 @@ install: $(INSTALLED)
 db-upgrade: install
 	$(FLASK) db upgrade
 
+# The web server, the mail worker, the deadlines check and the receiver of replies by mail; Ctrl-C stops them all.
 run: db-upgrade
 	$(FLASK) demo load
-	$(FLASK) run --port $(PORT)
+	PORT=$(PORT) $(FLASK) demo serve
 
 system-packages:
 	@missing=$$(for package in $(SYSTEM_PACKAGES); do dpkg -s $$package >/dev/null 2>&1 || echo $$package; done); \

@@ -40,11 +40,13 @@ def load_secret_key(instance_path: Path) -> str:
 
 
 def settings_from_environment(instance_path: Path) -> dict:
+    port = os.environ.get("PORT") or "5000"
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'feedback.sqlite3'}"
     return {
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": load_secret_key(instance_path),
-        "FEEDBACK_BASE_URL": os.environ.get("FEEDBACK_BASE_URL", "http://127.0.0.1:5000"),
+        # The public origin, for links in mails and feeds; on one machine, the port the server listens on.
+        "FEEDBACK_BASE_URL": os.environ.get("FEEDBACK_BASE_URL") or f"http://127.0.0.1:{port}",
         "FEEDBACK_SHARED_DATA": Path(os.environ.get("FEEDBACK_SHARED_DATA", DEFAULT_SHARED_DATA)),
         "FEEDBACK_PAGE_SIZE": int(os.environ.get("FEEDBACK_PAGE_SIZE", "20")),
         # Answering target, in working days, of the threads that R124-1 does not cover (not data requests).

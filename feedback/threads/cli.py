@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.exc import IntegrityError
 
 from feedback.clock import PARIS
-from feedback.database import refresh_statistics
+from feedback.database import refresh_statistics, utcnow
 from feedback.extensions import db
 from feedback.threads.alerts import check_deadlines
 from feedback.threads.udata import UnreadableDiscussions, import_discussions
@@ -86,8 +88,37 @@ class Moment(click.ParamType):
     default=None,
     help="Faire comme s'il était ce moment-là (ISO 8601, heure de Paris sans fuseau indiqué) ; par défaut, maintenant.",
 )
+@click.option("--loop", is_flag=True, help="Recommencer sans fin, jusqu'à l'interruption (Ctrl-C).")
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=1),
+    default=300.0,
+    show_default=True,
+    help="Avec --loop, l'attente entre deux vérifications, en secondes.",
+)
 @with_appcontext
-def check(now: datetime | None):
+def check(now: datetime | None, loop: bool, interval: float):
+    if not loop:
+        click.echo(_check_once(now))
+        return
+    try:
+        while True:
+            try:
+                line = _check_once(now)
+            except click.ClickException as error:
+                line = error.message
+            except Exception as error:  # the loop goes on: the next pass takes up what this one left
+                db.session.rollback()
+                current_app.logger.exception("deadlines check failed")
+                line = f"Vérification interrompue : {error}"
+            click.echo(f"{utcnow():%Y-%m-%d %H:%M:%S} {line}")
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        db.session.rollback()
+        click.echo("Arrêt demandé : vérification des échéances interrompue proprement.")
+
+
+def _check_once(now: datetime | None) -> str:
     try:
         summary = check_deadlines(now)
         db.session.commit()
@@ -97,4 +128,4 @@ def check(now: datetime | None):
             "Une autre vérification des échéances a envoyé les mêmes rappels en même temps ; rien n'a été envoyé "
             "par celle-ci. La prochaine reprendra ce qui reste."
         ) from None
-    click.echo(summary.line())
+    return summary.line()
