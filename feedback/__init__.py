@@ -83,12 +83,14 @@ def _register_blueprints(app: Flask) -> None:
     from feedback.home import blueprint as home
     from feedback.notifications.views import blueprint as notifications
     from feedback.threads.feeds import blueprint as feeds
+    from feedback.threads.notification_details import register as register_notification_details
     from feedback.threads.summaries import register as register_weekly_summary
     from feedback.threads.views import blueprint as threads
 
     for blueprint in (home, accounts, catalogue, threads, feeds, notifications, capitalisation, reports):
         app.register_blueprint(blueprint)
     register_weekly_summary()
+    register_notification_details()
     follow_demand()
 
 

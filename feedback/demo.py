@@ -243,11 +243,14 @@ def reply(address: str, text: str, sender: str, port: int):
         with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
             smtp.send_message(message)
     except smtplib.SMTPRecipientsRefused as error:
-        code, reason = next(iter(error.recipients.values()))
-        raise click.ClickException(f"Refusée ({code}) : {reason.decode('utf-8', 'replace')}") from None
+        code, refusal = next(iter(error.recipients.values()))
+        raise click.ClickException(f"Refusée ({code}) : {_text(refusal)}") from None
     except smtplib.SMTPResponseException as error:
-        reason = error.smtp_error.decode("utf-8", "replace")
-        raise click.ClickException(f"Refusée ({error.smtp_code}) : {reason}") from None
+        raise click.ClickException(f"Refusée ({error.smtp_code}) : {_text(error.smtp_error)}") from None
     except OSError as error:
         raise click.ClickException(f"Réception injoignable sur 127.0.0.1:{port} ({error}) : lancez make run.") from None
     click.echo("Réponse acceptée : elle est publiée sur le fil.")
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply

@@ -13,7 +13,9 @@ import smtplib
 import ssl
 import sys
 from collections.abc import Mapping
+from email.header import Header
 from email.message import EmailMessage
+from email.policy import EmailPolicy
 from email.utils import format_datetime, parseaddr
 
 from feedback.mail.models import OutgoingMail
@@ -39,10 +41,29 @@ class TemporaryFailure(DeliveryError):
         self.connection_lost = connection_lost
 
 
+class MailPolicy(EmailPolicy):
+    """The standard policy, but a subject with accents is folded as encoded words that each carry their spaces:
+    the standard folder may put a line break between two encoded words where a space was, and readers, who
+    ignore the whitespace between encoded words (RFC 2047), then show "Loiret,a répondu"."""
+
+    def fold(self, name: str, value: str) -> str:
+        if name.lower() == "subject" and not value.isascii():
+            return f"{name}: {Header(value, 'utf-8', header_name=name).encode(linesep=self.linesep)}{self.linesep}"
+        return super().fold(name, value)
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        if name.lower() == "subject" and not value.isascii():
+            return self.fold(name, value).encode("ascii")
+        return super().fold_binary(name, value)
+
+
+MAIL_POLICY = MailPolicy()
+
+
 def build_message(mail: OutgoingMail, sender: str) -> EmailMessage:
     """The mail as it goes out: its Message-ID is the row's, fixed when queued, so that a mail sent twice after
     a crash is recognisable as one; its Date is when it was written."""
-    message = EmailMessage()
+    message = EmailMessage(policy=MAIL_POLICY)
     message["From"] = sender
     message["To"] = mail.to_address
     message["Subject"] = mail.subject
@@ -61,7 +82,8 @@ def _reply_text(reply: bytes | str) -> str:
 
 
 class ConsoleConnection:
-    """No mail server configured: each mail is written to standard output, whole, as it would have gone."""
+    """No mail server configured: each mail is written to standard output as a person reads it — its headers and
+    its text decoded (not quoted-printable), the HTML version, which says the same, left out."""
 
     def __init__(self, config: Mapping):
         self.sender = config["MAIL_SENDER"]
@@ -73,8 +95,10 @@ class ConsoleConnection:
         return None
 
     def send(self, mail: OutgoingMail) -> None:
-        text = build_message(mail, self.sender).as_string()
-        sys.stdout.write(f"{'-' * 30} courriel {mail.key} {'-' * 30}\n{text}\n")
+        message = build_message(mail, self.sender)
+        shown = ("From", "To", "Reply-To", "Subject", "Date", "Message-ID")
+        headers = "".join(f"{name}: {message[name]}\n" for name in shown if message[name] is not None)
+        sys.stdout.write(f"{'-' * 30} courriel {mail.key} {'-' * 30}\n{headers}\n{mail.text_body.rstrip()}\n\n")
         sys.stdout.flush()
 
 

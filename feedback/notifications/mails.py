@@ -9,6 +9,12 @@
 3. `queue_summaries`: on Mondays from 07:00 Paris time, the weekly summary (topic `summary`) of each person
    who wants it and has something to be told (key `summary:weekly:<user>:<monday>`).
 
+A notification's own mail carries what happened (the message's text, the new status and its motive, the new
+deadline) and, where the person may answer, a `Reply-To` address of their own for that thread (answering the
+mail posts on the thread: `feedback.mail.inbound`). What happened is known to the threads layer: it registers a
+composer of details (`register_detail_source`, filled by `feedback.threads.notification_details`), asked once
+per batch of notifications; without one, the mail says the notification's sentence and leads to the site.
+
 The summary speaks of threads, which live in a layer above this one. Rather than this layer importing threads,
 the threads layer registers its composer here (`register_summary_source`, filled by
 `feedback.threads.summaries` when it is imported): the worker asks every registered source for the sections of
@@ -27,6 +33,8 @@ from typing import TypeGuard
 
 import sqlalchemy as sa
 from flask import current_app
+from markupsafe import Markup
+from sqlalchemy.orm import selectinload
 
 from feedback.accounts.models import User
 from feedback.clock import PARIS
@@ -35,7 +43,8 @@ from feedback.extensions import db
 from feedback.i18n import french_date, french_datetime
 from feedback.mail.delivery import on_sent
 from feedback.mail.models import OutgoingMail
-from feedback.mail.outbox import queue_mail
+from feedback.mail.outbox import mail_domain, queue_mail
+from feedback.mail.reply_address import reply_address
 from feedback.notifications.models import Frequency, MailState, Notification, NotificationKind
 from feedback.notifications.preferences import ALL_TOPICS, SUMMARY, TOPICS, FrequencyTable
 from feedback.notifications.unsubscribe import unsubscribe_path
@@ -105,6 +114,54 @@ def register_summary_source(source: SummarySource) -> SummarySource:
     return source
 
 
+# What happened, told in the mail -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NotificationDetail:
+    """What a notification's mail says of what happened, for its recipient (who may read all of it)."""
+
+    thread_id: int
+    thread_title: str
+    author: str | None = None  # who wrote the message, as the thread shows it
+    text: str | None = None  # the message's markdown source, as plain text
+    html: Markup | None = None  # its sanitised HTML, stored when it was written
+    internal: bool = False  # an internal note: a reply by mail would be public
+    status: str | None = None  # the new status's label
+    motive: str | None = None  # what goes with the status: decline reason, original thread, resolving dataset
+    due_on: str | None = None  # the deadline, in French, when it is news
+    files: list[tuple[str, str]] = field(default_factory=list)  # (name, path of this site)
+    can_reply: bool = False  # may answer on the thread: the mail gets a Reply-To of its own
+    answers_for_service: bool = False  # a reply is published in the service's name
+
+
+# `source(notifications, users)` → the details of those it knows (users: the recipients, by id, memberships loaded).
+DetailSource = Callable[[Sequence[Notification], Mapping[int, User]], Mapping[int, NotificationDetail]]
+_detail_sources: list[DetailSource] = []
+
+
+def register_detail_source(source: DetailSource) -> DetailSource:
+    """Add a composer of what notifications' mails say (see the module's docstring); registering twice is
+    harmless."""
+    if source not in _detail_sources:
+        _detail_sources.append(source)
+    return source
+
+
+def notification_details(
+    notifications: Sequence[Notification], users: Mapping[int, User]
+) -> dict[int, NotificationDetail]:
+    details: dict[int, NotificationDetail] = {}
+    for source in _detail_sources:
+        details.update(source(notifications, users))
+    return details
+
+
+def thread_reference(thread_id: int) -> str:
+    """The Message-ID every mail of a thread refers to, so that mail clients show them as one conversation."""
+    return f"<fil-{thread_id}@{mail_domain()}>"
+
+
 # Addresses and links -------------------------------------------------------------------------------------------
 
 
@@ -171,30 +228,45 @@ class MailingResult:
     summaries: int = 0  # weekly summaries queued
 
 
-def _users(user_ids) -> dict[int, User]:
+def _users(user_ids, *, memberships: bool = False) -> dict[int, User]:
+    """The people of a batch; `memberships`: with them loaded (what they may read and answer depends on them)."""
     ids = list(set(user_ids))
     if not ids:
         return {}
-    return {user.id: user for user in db.session.scalars(sa.select(User).where(User.id.in_(ids)))}
+    statement = sa.select(User).where(User.id.in_(ids))
+    if memberships:
+        statement = statement.options(selectinload(User.memberships))
+    return {user.id: user for user in db.session.scalars(statement)}
 
 
-def notification_mail(notification: Notification, user: User, now: datetime) -> OutgoingMail | None:
-    """Queue the mail of one notification (None if it was already queued)."""
+def notification_mail(
+    notification: Notification, user: User, now: datetime, detail: NotificationDetail | None = None
+) -> OutgoingMail | None:
+    """Queue the mail of one notification (None if it was already queued); `detail`: what happened, told to
+    `user` (see `NotificationDetail`)."""
     links, headers = _links(user, notification.kind)
+    subject = notification.text
+    if notification.thread_id is not None:
+        subject = f"[Fil n°{notification.thread_id}] {notification.text}"
+        headers["References"] = headers["In-Reply-To"] = thread_reference(notification.thread_id)
+    if detail is not None and detail.can_reply:
+        headers["Reply-To"] = reply_address(user.id, detail.thread_id, now=now)
     text, html = _render(
         "notification",
         user=user,
         notification=notification,
+        detail=detail,
         kind_label=NotificationKind(notification.kind).label,
         when=french_datetime(notification.created_at),
         thread_url=absolute_url(notification.link),
+        file_links=[(name, absolute_url(path)) for name, path in (detail.files if detail else [])],
         reason=REASONS[notification.kind],
         **links,
     )
     return queue_mail(
         f"notification:{notification.id}",
         user.email,
-        notification.text,
+        subject,
         text,
         html,
         recipient_id=user.id,
@@ -218,16 +290,20 @@ def queue_notification_mails(*, now: datetime | None = None, batch_size: int = B
         )
         if not notifications:
             return result
-        users = _users(n.recipient_id for n in notifications)
+        users = _users((n.recipient_id for n in notifications), memberships=True)
         table = FrequencyTable.load(users.values())
+        wanted = {
+            n.id: table.of(user.id, n.kind) if can_receive(user := users.get(n.recipient_id)) else Frequency.NEVER
+            for n in notifications
+        }
+        details = notification_details([n for n in notifications if wanted[n.id] == Frequency.IMMEDIATE], users)
         for notification in notifications:
             user = users.get(notification.recipient_id)
-            wanted = table.of(user.id, notification.kind) if can_receive(user) else Frequency.NEVER
-            if wanted == Frequency.IMMEDIATE and can_receive(user):
-                notification_mail(notification, user, now)
+            if wanted[notification.id] == Frequency.IMMEDIATE and can_receive(user):
+                notification_mail(notification, user, now, details.get(notification.id))
                 notification.mail_state = MailState.QUEUED.value
                 result.queued += 1
-            elif wanted in (Frequency.DAILY, Frequency.WEEKLY):
+            elif wanted[notification.id] in (Frequency.DAILY, Frequency.WEEKLY):
                 notification.mail_state = MailState.DIGEST.value
                 result.waiting += 1
             else:

@@ -259,11 +259,18 @@ def test_a_server_that_cannot_speak_the_security_asked_is_a_temporary_failure(
 
 def test_without_a_server_mails_are_written_to_the_console(db, app, monkeypatch, capsys):
     monkeypatch.setitem(app.config, "MAIL_SERVER", "")
-    mail_id = queue(subject="Votre fil a une réponse")
+    text = "Bonjour,\nla réponse détaillée du service, avec « guillemets » et une ligne assez longue pour être "
+    text += "coupée en quoted-printable si elle était encodée.\n"
+    mail_id = queue(subject="Votre fil a une réponse élaborée", text=text, headers={"Reply-To": "reponse+x@exemple.fr"})
 
     assert deliver_due(now=NOW) == DeliveryResult(sent=1)
     printed = capsys.readouterr().out
     assert "To: alice@exemple.fr" in printed
+    assert "Reply-To: reponse+x@exemple.fr" in printed
     assert row(mail_id).message_id in printed
-    assert "Subject:" in printed
+    assert "Subject: Votre fil a une réponse élaborée" in printed
+    # A person reads it: the text decoded, whole lines, no quoted-printable, no HTML copy.
+    assert text.strip() in printed
+    assert "=C3=A9" not in printed and "=\n" not in printed
+    assert "<p>" not in printed
     assert row(mail_id).status == "sent"

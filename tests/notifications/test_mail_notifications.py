@@ -62,7 +62,9 @@ def test_the_right_people_get_the_right_mail_and_nobody_else(app, db, runner, sc
     assert "2 courriels envoyés, 0 à réessayer, 0 en échec." in output
 
     (to_author,) = smtp_server.to(scene.author.email)
-    assert to_author["Subject"] == "Mathilde Membre, pour DDT du Loiret, a répondu sur « Source des zones inondables »"
+    assert to_author["Subject"] == (
+        f"[Fil n°{thread.id}] Mathilde Membre, pour DDT du Loiret, a répondu sur « Source des zones inondables »"
+    )
     link = f"{base}/fils/{thread.id}#message-{message.id}"
     assert link in body(to_author, "plain")
     assert f'href="{link}"' in body(to_author, "html")
@@ -71,7 +73,7 @@ def test_the_right_people_get_the_right_mail_and_nobody_else(app, db, runner, sc
     assert f"{base}/notifications/desabonnement/" in body(to_author, "plain")
 
     (to_coordinator,) = smtp_server.to(scene.coordinator.email)
-    assert to_coordinator["Subject"].startswith("Nouveau fil « Source des zones inondables »")
+    assert to_coordinator["Subject"].startswith(f"[Fil n°{thread.id}] Nouveau fil « Source des zones inondables »")
     assert f"{base}/fils/{thread.id}" in body(to_coordinator, "plain")
 
 
@@ -85,7 +87,7 @@ def test_a_follower_of_a_dataset_is_mailed_its_new_threads_without_choosing_anyt
     send(runner, TUESDAY)
 
     (mail,) = smtp_server.to("dora.jeu@exemple.fr")
-    assert mail["Subject"].startswith("Nouveau fil « Source des zones inondables »")
+    assert mail["Subject"].startswith(f"[Fil n°{thread.id}] Nouveau fil « Source des zones inondables »")
     assert f"/fils/{thread.id}" in body(mail, "plain")
     assert "vous suivez le jeu de données ou le producteur auquel ce fil se rapporte" in body(mail, "plain")
 
@@ -231,9 +233,9 @@ def test_digests_are_prepared_in_a_few_queries_whatever_the_number_of_notificati
         assert queue_digests(now=TUESDAY_0700_PARIS).digests == 4
     finally:
         event.remove(db.engine, "before_cursor_execute", record)
-    # Reading: the notifications, their people, their choices and roles, the digests already sent; then for
-    # each mail: whether its key is taken, the mail, its notifications' state (one statement for all of them).
-    assert waiting_queries <= 6
+    # Reading: the notifications, their people and their memberships, their choices and roles, the digests already
+    # sent; then for each mail: whether its key is taken, the mail, its notifications' state (one statement for all).
+    assert waiting_queries <= 7
     assert len(statements) <= 6 + 4 * 3
     assert (
         db.session.scalar(
