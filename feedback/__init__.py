@@ -83,6 +83,7 @@ def _register_blueprints(app: Flask) -> None:
     from feedback.home import blueprint as home
     from feedback.notifications.views import blueprint as notifications
     from feedback.threads.feeds import blueprint as feeds
+    from feedback.threads.mail_replies import register as register_mail_replies
     from feedback.threads.notification_details import register as register_notification_details
     from feedback.threads.summaries import register as register_weekly_summary
     from feedback.threads.views import blueprint as threads
@@ -91,6 +92,7 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
     register_weekly_summary()
     register_notification_details()
+    register_mail_replies()
     follow_demand()
 
 
@@ -105,11 +107,12 @@ def _register_commands(app: Flask) -> None:
     from feedback.capitalisation.cli import reports
     from feedback.catalogue.cli import catalogue, reference
     from feedback.demo import demo
+    from feedback.mail.cli import mail
     from feedback.notifications.cli import notifications
     from feedback.texts import texts
     from feedback.threads.cli import deadlines, threads
 
-    for group in (users, reference, catalogue, threads, deadlines, notifications, reports, texts, demo):
+    for group in (users, reference, catalogue, threads, deadlines, notifications, mail, reports, texts, demo):
         app.cli.add_command(group)
 
 

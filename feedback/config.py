@@ -64,6 +64,8 @@ def settings_from_environment(instance_path: Path) -> dict:
         # receive`), and how many days after its mail such an address still takes a reply.
         "FEEDBACK_REPLY_DOMAIN": os.environ.get("FEEDBACK_REPLY_DOMAIN", "reponses.ecospheres.localhost"),
         "FEEDBACK_REPLY_VALIDITY_DAYS": int(os.environ.get("FEEDBACK_REPLY_VALIDITY_DAYS", "90")),
+        # The largest reply mail taken, in bytes (files are posted on the site, not by mail).
+        "FEEDBACK_INBOUND_MAX_BYTES": int(os.environ.get("FEEDBACK_INBOUND_MAX_BYTES", str(10 * 1024 * 1024))),
         # How many times a mail is tried before it is given up (with a growing wait between tries).
         "FEEDBACK_MAIL_MAX_ATTEMPTS": int(os.environ.get("FEEDBACK_MAIL_MAX_ATTEMPTS", "10")),
         # A thread without any action of its producer for this many working days is escalated, as an overdue

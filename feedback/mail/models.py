@@ -58,6 +58,7 @@ class OutgoingMail(Model):
 class InboundStatus(enum.StrEnum):
     POSTED = "posted"  # became a message
     REFUSED = "refused"  # bounced: nothing was created
+    IGNORED = "ignored"  # an automatic reply (absence, delivery report): taken, nothing created, no bounce
 
 
 class InboundMail(Model):

@@ -31,7 +31,7 @@ def upgrade():
         sa.Column("reason", sa.String(length=500), nullable=True),
         sa.Column("thread_id", sa.Integer(), nullable=True),
         sa.Column("posted_message_id", sa.Integer(), nullable=True),
-        sa.CheckConstraint("status IN ('posted', 'refused')", name=op.f("ck_inbound_mail_status_allowed")),
+        sa.CheckConstraint("status IN ('posted', 'refused', 'ignored')", name=op.f("ck_inbound_mail_status_allowed")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_inbound_mail")),
         sa.UniqueConstraint("message_key", name=op.f("uq_inbound_mail_message_key")),
     )

@@ -200,6 +200,9 @@ def test_import_needs_a_path(runner):
         (["users", "add-member"], "Rattacher un compte existant à une organisation"),
         (["demo"], "Données de démonstration"),
         (["demo", "load"], "--sample"),
+        (["mail"], "Les courriels reçus"),
+        (["mail", "receive"], "--lmtp"),
+        (["deadlines", "check"], "--loop"),
     ],
 )
 def test_every_command_has_help(runner, db, command, expected):
