@@ -27,6 +27,7 @@ from flask import Flask
 from flask_login import current_user
 
 from feedback.capitalisation.report_views import reports_for_me
+from feedback.catalogue.resolver import suggestion_label
 from feedback.database import utcnow
 from feedback.notifications.services import unread_count
 from feedback.threads import services as thread_services
@@ -58,4 +59,5 @@ def register(app: Flask) -> None:
         follows=lambda **target: thread_services.follows(current_user, **target),
         threads_feed_url=threads_feed_url,
         reports_for_me=reports_for_me,
+        suggestion_label=suggestion_label,
     )

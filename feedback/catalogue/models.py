@@ -115,6 +115,8 @@ class Dataset(Model):
         # search_title makes the first one cover a search sorted by relevance (words found in the title).
         sa.Index("ix_dataset_current_recent", "archived", "modified_at", "id", "search_title"),
         sa.Index("ix_dataset_current_title", "archived", "title", "id"),
+        # A dataset field given a title (`resolver.look_up_dataset`): accents and case ignored.
+        sa.Index("ix_dataset_search_title", "search_title"),
     )
 
     # Short columns first, long texts last: SQLite reads a row's columns in order, so a scan that needs

@@ -11,7 +11,7 @@ from feedback.accounts.models import Membership, MembershipRole, Organisation
 from feedback.accounts.permissions import can
 from feedback.catalogue import queries
 from feedback.catalogue.models import Dataset, Territory
-from feedback.catalogue.resolver import dataset_of_path, parse_identifier, resolve_dataset
+from feedback.catalogue.resolver import dataset_of_path, look_up_dataset, parse_identifier, resolve_dataset
 from feedback.extensions import db, login_manager
 from feedback.htmx import add_vary_header, is_partial_request
 from feedback.pagination import page_number
@@ -65,8 +65,11 @@ def autocomplete():
     text = text.strip()[:300]
     datasets = []
     if len(text) >= 3:
-        exact = resolve_dataset(text) if parse_identifier(text) else None
-        datasets = [exact] if exact else queries.search_datasets(queries.DatasetFilters(q=text), 1, 8).items
+        found = look_up_dataset(text)
+        if found.dataset is not None:
+            datasets = [found.dataset]
+        else:
+            datasets = list(found.candidates) or queries.search_datasets(queries.DatasetFilters(q=text), 1, 8).items
     return add_vary_header(
         current_app.make_response(render_template("catalogue/_autocomplete.html", datasets=datasets))
     )

@@ -13,7 +13,7 @@ from feedback.accounts.models import Membership, User
 from feedback.accounts.services import organisation_by_slug
 from feedback.catalogue import queries as catalogue_queries
 from feedback.catalogue.models import Dataset, Territory, Theme, ThemeScheme
-from feedback.catalogue.resolver import resolve_dataset
+from feedback.catalogue.resolver import look_up_dataset, parse_identifier, resolve_dataset, suggestion_label
 from feedback.extensions import db, limiter, login_manager
 from feedback.forms import Form
 from feedback.htmx import add_vary_header, is_partial_request
@@ -185,28 +185,17 @@ def new_thread(kind: str):
     kind = ThreadKind(kind)
     form = NewThreadForm()
     _fill_choices(form)
-    if request.method == "GET":
+    if request.method == "GET":  # what a page that leads here already knows (a dataset, the words searched)
         form.dataset.data = request.args.get("jeu", "")
-    dataset = resolve_dataset(form.dataset.data) if form.dataset.data else None
+        form.title.data = request.args.get("titre", "")[: services.MAX_TITLE_LENGTH]
+        form.territory.data = request.args.get("territoire") or form.territory.data
+    dataset, candidates = _dataset_field(form.dataset, "dataset_choice")
     if request.method == "POST" and form.validate():
-        if form.dataset.data and dataset is None:
-            form.dataset.errors.append(
-                "Ce jeu de données est introuvable dans le catalogue : vérifiez l'identifiant ou l'adresse."
-            )
+        _require_dataset(form.dataset, dataset, candidates)
         organisation = organisation_by_slug(form.organisation.data) if form.organisation.data else None
         territory = db.session.get(Territory, form.territory.data) if form.territory.data else None
         theme = _theme_from_choice(form.theme.data)
-        related: list[Dataset] = []
-        unknown: list[str] = []
-        for line in (form.related_datasets.data or "").splitlines():
-            if line.strip():
-                found = resolve_dataset(line)
-                if found is None:
-                    unknown.append(line.strip())
-                else:
-                    related.append(found)
-        if unknown:
-            form.related_datasets.errors.append(f"Introuvable(s) dans le catalogue : {', '.join(unknown)}")
+        related = _related_datasets(form.related_datasets)
         if not has_errors(form):
             try:
                 thread = services.create_thread(
@@ -233,7 +222,57 @@ def new_thread(kind: str):
                 db.session.commit()
                 flash("Votre message est publié. Vous serez tenu·e au courant des réponses.", "success")
                 return redirect(url_for("threads.thread", thread_id=thread.id), code=303)
-    return render_template("threads/new.html", form=form, kind=kind, dataset=dataset)
+    return render_template("threads/new.html", form=form, kind=kind, dataset=dataset, candidates=candidates)
+
+
+NO_DATASET = (
+    "Aucun jeu de données du catalogue n'a ce titre ou cet identifiant : vérifiez-le, ou choisissez parmi les "
+    "suggestions."
+)
+SEVERAL_DATASETS = "Plusieurs jeux de données portent ce titre : choisissez le vôtre dans la liste."
+
+
+def _dataset_field(field, choice_name: str) -> tuple[Dataset | None, tuple[Dataset, ...]]:
+    """The dataset a field names (any identifier, or a title: `look_up_dataset`), or the candidates its title
+    names; a candidate chosen among them (`choice_name`, a radio button) names it, and the field then shows it."""
+    choice = request.form.get(choice_name) if request.method == "POST" else None
+    if choice:
+        chosen = resolve_dataset(choice)
+        if chosen is not None:
+            field.data = suggestion_label(chosen)
+            return chosen, ()
+    found = look_up_dataset(field.data)
+    if found.dataset is not None and field.data and parse_identifier(field.data.strip()):
+        field.data = suggestion_label(found.dataset)  # the form shows the dataset's title, never a bare id
+    return found.dataset, found.candidates
+
+
+def _require_dataset(field, dataset: Dataset | None, candidates: tuple[Dataset, ...]) -> None:
+    """An error on a dataset field whose text names no dataset, or several."""
+    if not field.data or dataset is not None:
+        return
+    field.errors.append(SEVERAL_DATASETS if candidates else NO_DATASET)
+
+
+def _related_datasets(field) -> list[Dataset]:
+    """The datasets of a field of one title or identifier per line; an error names the lines that name none or
+    several (with the identifiers of the candidates, to paste instead)."""
+    related: list[Dataset] = []
+    problems: list[str] = []
+    for line in (field.data or "").splitlines():
+        if not line.strip():
+            continue
+        found = look_up_dataset(line)
+        if found.dataset is not None:
+            related.append(found.dataset)
+        elif found.candidates:
+            names = " ; ".join(f"{suggestion_label(d)} ({d.catalogue_id})" for d in found.candidates)
+            problems.append(f"« {line.strip()} » désigne plusieurs jeux de données : {names}")
+        else:
+            problems.append(f"« {line.strip()} » est introuvable dans le catalogue")
+    if problems:
+        field.errors.append(". ".join(problems) + ". Indiquez l'identifiant du bon jeu de données.")
+    return related
 
 
 def has_errors(form) -> bool:
@@ -404,9 +443,10 @@ def change_status(thread_id: int):
         duplicate_of = _thread_from_reference(form.duplicate_of.data) if form.duplicate_of.data else None
         if form.duplicate_of.data and duplicate_of is None:
             raise services.ThreadError("Fil d'origine introuvable.", "duplicate_of")
-        resolution = resolve_dataset(form.resolution_dataset.data) if form.resolution_dataset.data else None
-        if form.resolution_dataset.data and resolution is None:
-            raise services.ThreadError("Ce jeu de données est introuvable dans le catalogue.", "resolution_dataset")
+        resolution, form.resolution_candidates = _dataset_field(form.resolution_dataset, "resolution_dataset_choice")
+        _require_dataset(form.resolution_dataset, resolution, form.resolution_candidates)
+        if form.resolution_dataset.errors:
+            raise services.ThreadError(form.resolution_dataset.errors.pop(), "resolution_dataset")
         services.change_status(
             thread,
             current_user,

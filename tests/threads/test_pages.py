@@ -15,6 +15,7 @@ from feedback.database import utcnow
 from feedback.extensions import db
 from feedback.threads import services
 from feedback.threads.models import Message, Thread, ThreadKind, ThreadStatus
+from feedback.threads.views import NO_DATASET
 
 from .. import factories
 from .conftest import (
@@ -86,7 +87,9 @@ def test_the_form_is_prefilled_from_a_data_gouv_fr_address(web, scene):
     assert response.status_code == 200
     text = page_text(response)
     assert "Signaler un problème de qualité" in text
-    assert re.search(r'<input[^>]*id="dataset"[^>]*value="' + re.escape(address) + '"', html(response))
+    # The field shows the dataset it names, by its title and producer, whatever identifier led here.
+    label = "Zones inondables du Loiret — DDT du Loiret"
+    assert re.search(r'<input[^>]*id="dataset"[^>]*value="' + re.escape(label) + '"', html(response))
     assert "Jeu de données : Zones inondables du Loiret — DDT du Loiret" in text
     assert "Nature du problème" in text
 
@@ -194,13 +197,13 @@ def test_posting_a_missing_data_report_without_a_service(web, scene):
             "question",
             {"dataset": "ffffffffffffffffffffffff"},
             "dataset",
-            "Ce jeu de données est introuvable dans le catalogue : vérifiez l'identifiant ou l'adresse.",
+            NO_DATASET,
         ),
         (
             "quality_issue",
             {"dataset": "https://www.data.gouv.fr/fr/datasets/un-jeu-qui-n-existe-pas/"},
             "dataset",
-            "Ce jeu de données est introuvable dans le catalogue : vérifiez l'identifiant ou l'adresse.",
+            NO_DATASET,
         ),
         ("quality_issue", {"quality_category": ""}, "quality_category", "Choisissez la nature du problème."),
         ("quality_issue", {"title": ""}, "title", "Ce champ est obligatoire."),
