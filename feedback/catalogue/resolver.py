@@ -105,6 +105,7 @@ def dataset_of_path(identifier: str) -> Dataset | None:
 
 
 def find_dataset(identifier: Identifier) -> Dataset | None:
+    condition: sa.ColumnElement[bool]
     if identifier.kind == "geoide_uuid":
         condition = Dataset.geoide_record_id.in_([prefix + identifier.value for prefix in GEOIDE_PREFIXES])
     else:
