@@ -83,6 +83,7 @@ def _register_blueprints(app: Flask) -> None:
     from feedback.home import blueprint as home
     from feedback.notifications.views import blueprint as notifications
     from feedback.threads.feeds import blueprint as feeds
+    from feedback.threads.home_sections import register as register_home_sections
     from feedback.threads.mail_replies import register as register_mail_replies
     from feedback.threads.notification_details import register as register_notification_details
     from feedback.threads.summaries import register as register_weekly_summary
@@ -93,6 +94,7 @@ def _register_blueprints(app: Flask) -> None:
     register_weekly_summary()
     register_notification_details()
     register_mail_replies()
+    register_home_sections()
     follow_demand()
 
 

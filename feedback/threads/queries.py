@@ -381,3 +381,48 @@ def similar_threads(title: str, user, dataset: Dataset | None = None, theme_ids=
         if len(found) >= limit:
             break
     return found
+
+
+# One's own threads ---------------------------------------------------------------------------------------------
+
+MINE_GROUPS = {
+    "waiting": "Précisions demandées : votre réponse est attendue",
+    "open": "En cours de traitement",
+    "closed": "Clos",
+}
+
+
+def _mine_group():
+    return sa.case(
+        (Thread.status == ThreadStatus.NEEDS_INFO.value, 0),
+        (Thread.is_open.is_(True), 1),
+        else_=2,
+    )
+
+
+def my_threads(user, page: int, size: int) -> Page[Thread]:
+    """A person's own threads: those waiting for them first (details asked), then the open ones by deadline, then
+    the closed ones, latest activity first. Three queries (`paginate`)."""
+    statement = sa.select(Thread).where(Thread.author_id == user.id)
+    order = [
+        _mine_group(),
+        sa.case((Thread.is_open.is_(True), Thread.due_at)).asc().nulls_last(),
+        Thread.last_activity_at.desc(),
+        Thread.id.desc(),
+    ]
+    return paginate(statement, order, page, size, options=LIST_OPTIONS)
+
+
+def my_thread_counts(user) -> dict[str, int]:
+    """How many of a person's threads are in each group of `MINE_GROUPS`, in one query."""
+    rows = db.session.execute(
+        sa.select(_mine_group(), sa.func.count()).where(Thread.author_id == user.id).group_by(_mine_group())
+    ).all()
+    counted: dict[int, int] = {group: number for group, number in rows}
+    return {key: counted.get(index, 0) for index, key in enumerate(MINE_GROUPS)}
+
+
+def mine_group_of(thread: Thread) -> str:
+    if thread.status == ThreadStatus.NEEDS_INFO:
+        return "waiting"
+    return "open" if thread.is_open else "closed"

@@ -610,6 +610,24 @@ def edit_message(thread_id: int, message_id: int):
     return render_template("threads/edit_message.html", thread=thread, message=message, form=form)
 
 
+# One's own threads -------------------------------------------------------------------------------------
+
+
+@blueprint.get("/mes-fils")
+@login_required
+def mine():
+    page = queries.my_threads(
+        current_user, page_number(request.args.get("page")), current_app.config["FEEDBACK_PAGE_SIZE"]
+    )
+    return render_template(
+        "threads/mine.html",
+        page=page,
+        counts=queries.my_thread_counts(current_user),
+        groups=queries.MINE_GROUPS,
+        group_of=queries.mine_group_of,
+    )
+
+
 # Inbox and triage --------------------------------------------------------------------------------------
 
 

@@ -1,0 +1,122 @@
+"""One's own threads ("Mes fils"), and the home page's account of what waits for each person, the latest public
+activity and the share of data requests answered within the legal deadline."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from feedback.database import utcnow
+from feedback.extensions import db
+from feedback.threads import services
+from feedback.threads.home_sections import answered_in_time
+from feedback.threads.models import ThreadKind, ThreadStatus
+
+from .conftest import data_request, fresh, html, page_text, post_thread, question
+
+
+def _titles_in_order(response) -> list[str]:
+    return re.findall(r'<a href="/fils/\d+"[^>]*>([^<]+)</a>', html(response))
+
+
+def test_mine_lists_ones_own_threads_those_waiting_for_one_first(web, scene):
+    closed = question(scene, title="Fil clos")
+    services.change_status(closed, scene.member, ThreadStatus.RESOLVED)
+    open_one = data_request(scene, title="Fil ouvert")
+    waiting = question(scene, title="Fil en attente de précisions")
+    services.ask_details(waiting, scene.member, "Quelle commune ?")
+    question(scene, title="Le fil de quelqu'un d'autre", author=scene.other_user)
+    data_request(scene, title="Demande restreinte d'un autre", author=scene.other_user, restricted=True)
+    db.session.commit()
+    web.sign_in(scene.author)
+
+    response = web.get("/mes-fils")
+
+    assert response.status_code == 200
+    titles = [t for t in _titles_in_order(response) if t.startswith("Fil")]
+    assert titles == ["Fil en attente de précisions", "Fil ouvert", "Fil clos"]
+    text = page_text(response)
+    assert "autre" not in " ".join(_titles_in_order(response))
+    assert "1 fil attend vos précisions" in text
+    assert open_one.id and fresh(waiting.id).status == ThreadStatus.NEEDS_INFO
+
+
+def test_mine_runs_a_bounded_number_of_queries(web, scene):
+    for number in range(3):
+        question(scene, title=f"Fil {number}")
+    web.sign_in(scene.author)
+    few, _ = web.count_queries("/mes-fils")
+    for number in range(20):
+        question(scene, title=f"Autre fil {number}")
+    many, response = web.count_queries("/mes-fils")
+
+    assert response.status_code == 200
+    assert many == few
+
+
+def test_mine_says_what_to_do_when_empty_and_needs_signing_in(web, scene):
+    assert web.get("/mes-fils").status_code in (302, 303)
+    web.sign_in(scene.other_user)
+
+    text = page_text(web.get("/mes-fils"))
+
+    assert "Vous n'avez pas encore posté de fil" in text
+    assert "Écrire un nouveau message" in text
+
+
+def test_the_header_has_mes_fils_for_everyone_signed_in(web, scene):
+    assert "Mes fils" not in page_text(web.get("/"))
+    for person in (scene.author, scene.member, scene.curator):
+        web.sign_in(person)
+        assert 'href="/mes-fils"' in html(web.get("/"))
+
+
+def test_home_tells_each_role_what_waits_for_them(web, scene):
+    waiting = question(scene, title="Précisez votre demande")
+    services.ask_details(waiting, scene.member, "Quelle commune ?")
+    data_request(scene, title="Demande à traiter")
+    post_thread(scene.other_user, ThreadKind.MISSING_DATA, title="Donnée sans service", territory="D45", themes=("lc",))
+    db.session.commit()
+
+    web.sign_in(scene.author)
+    text = page_text(web.get("/"))
+    assert "1 de vos fils attend vos précisions" in text and "Précisez votre demande" in text
+
+    web.sign_in(scene.member)
+    text = page_text(web.get("/"))
+    assert "Boîte de réception de votre service" in text and "à traiter : 1" in text
+
+    web.sign_in(scene.curator)
+    assert "1 fil à orienter vers un service" in page_text(web.get("/"))
+
+
+def test_home_latest_activity_never_shows_a_restricted_thread(web, scene):
+    question(scene, title="Une question publique")
+    data_request(scene, title="Une demande confidentielle", restricted=True)
+    db.session.commit()
+
+    for person in (None, scene.other_user, scene.author):
+        web.sign_in(person)
+        text = page_text(web.get("/"))
+        assert "Une question publique" in text
+        assert "Une demande confidentielle" not in text
+
+
+def test_the_share_answered_in_time_counts_answers_by_the_due_date(db, scene):
+    now = utcnow()
+    answered = data_request(scene, title="Répondue à temps")
+    services.post_message(answered, scene.member, "Voici la donnée.")
+    late = data_request(scene, title="En retard")
+    pending = data_request(scene, title="Pas encore échue")
+    restricted = data_request(scene, title="Restreinte", restricted=True)
+    question(scene, title="Une question")
+    db.session.commit()
+    late.due_at = restricted.due_at = now - timedelta(days=1)  # their month passed without an answer
+    db.session.commit()
+
+    figure = answered_in_time(now)
+
+    # The pending request is not judged yet; a question (not a data request) never counts; restricted ones neither.
+    assert (figure["requests"], figure["in_time"]) == (2, 1)
+    assert figure["share"] == 0.5
+    assert pending.due_at > now
