@@ -897,6 +897,9 @@ def choose_thread_endpoints(app, people) -> tuple[list[Endpoint], dict[str, str]
     quality = thread_queries.ThreadFilters(kind="quality_issue", state="ouverts")
     search = thread_queries.ThreadFilters(q=THREAD_SEARCH_WORD)
     endpoints = [
+        Endpoint("home page", "/"),
+        Endpoint("home page, member", "/", who="member"),
+        Endpoint("my threads, plain user", "/mes-fils", who="user"),
         Endpoint("threads, page 1", "/fils", count=_list_count(everything)),
         Endpoint(
             "open quality issues",
@@ -961,6 +964,8 @@ def measure_thread_requests(app, endpoints, clients, users, requests: int) -> di
         size = app.config["FEEDBACK_PAGE_SIZE"]
         results = {}
         for endpoint in endpoints:
+            if endpoint.count is None:  # a page that is no list of results (the home page)
+                continue
             user = db.session.get(User, users[endpoint.who]) if endpoint.who in users else None
             results[endpoint.label] = endpoint.count(user, size)
             db.session.rollback()

@@ -77,11 +77,13 @@ def create_app(config: Mapping | None = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     from feedback.accounts.views import blueprint as accounts
     from feedback.capitalisation.demand import register as follow_demand
+    from feedback.capitalisation.home_figure import register as register_home_figure
     from feedback.capitalisation.report_views import blueprint as reports
     from feedback.capitalisation.views import blueprint as capitalisation
     from feedback.catalogue.views import blueprint as catalogue
     from feedback.home import blueprint as home
     from feedback.notifications.views import blueprint as notifications
+    from feedback.threads.attachments import register as delete_files_of_rolled_back_messages
     from feedback.threads.feeds import blueprint as feeds
     from feedback.threads.home_sections import register as register_home_sections
     from feedback.threads.mail_replies import register as register_mail_replies
@@ -95,6 +97,8 @@ def _register_blueprints(app: Flask) -> None:
     register_notification_details()
     register_mail_replies()
     register_home_sections()
+    register_home_figure()
+    delete_files_of_rolled_back_messages()
     follow_demand()
 
 

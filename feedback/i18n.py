@@ -35,3 +35,10 @@ def french_number(value: int | float | None) -> str:
     if value is None:
         return ""
     return format_decimal(value, locale=LOCALE)
+
+
+def french_size(size: int) -> str:
+    """A file's size as French people read it: "1,5 Mo", "820 ko"."""
+    if size >= 1024 * 1024:
+        return f"{size / 1024 / 1024:.1f} Mo".replace(".", ",").replace(",0 Mo", " Mo")
+    return f"{max(1, round(size / 1024))} ko"

@@ -8,6 +8,7 @@ from feedback.mail.models import InboundMail, OutgoingMail
 from feedback.notifications.models import Notification, NotificationPreference
 from feedback.threads.models import (
     THREAD_SEARCH,
+    Attachment,
     DeadlineAlert,
     Follow,
     Message,
@@ -26,6 +27,7 @@ def is_managed_outside_models(name: str | None) -> bool:
 
 
 __all__ = [
+    "Attachment",
     "Dataset",
     "DeadlineAlert",
     "Follow",

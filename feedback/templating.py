@@ -34,6 +34,7 @@ def register(app) -> None:
         date_fr=i18n.french_date,
         datetime_fr=i18n.french_datetime,
         number_fr=i18n.french_number,
+        file_size=i18n.french_size,
         # Only for reports published before their texts were stored rendered (their snapshot never changes).
         markdown=render_markdown,
         excerpt=excerpt,

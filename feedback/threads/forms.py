@@ -1,9 +1,21 @@
 from __future__ import annotations
 
-from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from flask import current_app
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    MultipleFileField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
 from feedback.forms import Form
+from feedback.i18n import french_size
+from feedback.threads.attachments import ALLOWED_LABELS
 from feedback.threads.models import DeclineReason, RequestWant, ThreadKind, UseCase
 from feedback.threads.services import MAX_BODY_LENGTH, MAX_TITLE_LENGTH
 from feedback.threads.taxonomy import QUALITY_CATEGORIES
@@ -21,7 +33,21 @@ def _body(label: str, description: str = "") -> TextAreaField:
     )
 
 
-class NewThreadForm(Form):
+class FilesForm(Form):
+    """A form of a message that may carry files (`threads.attachments`); the hint says the limits in force."""
+
+    files = MultipleFileField("Fichiers joints (facultatif)")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        config = current_app.config
+        self.files.description = (
+            f"{config['FEEDBACK_UPLOAD_MAX_FILES']} fichiers au plus, "
+            f"{french_size(config['FEEDBACK_UPLOAD_MAX_BYTES'])} chacun. Formats : {ALLOWED_LABELS}."
+        )
+
+
+class NewThreadForm(FilesForm):
     title = StringField(
         "Titre",
         description="Une phrase qui résume votre message.",
@@ -68,7 +94,7 @@ class NewThreadForm(Form):
     body = _body("Votre message")
 
 
-class ReplyForm(Form):
+class ReplyForm(FilesForm):
     body = _body("Votre réponse")
     internal = BooleanField("Note interne (visible seulement du service et des administrateurs des données)")
 

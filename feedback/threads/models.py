@@ -325,6 +325,9 @@ class Message(Model):
     thread: Mapped[Thread] = relationship()
     author: Mapped[User] = relationship()
     as_organisation: Mapped[Organisation | None] = relationship()
+    attachments: Mapped[list[Attachment]] = relationship(
+        order_by="Attachment.id", back_populates="message", cascade="all, delete-orphan", passive_deletes=True
+    )
 
     @property
     def purpose_label(self) -> str:
@@ -333,6 +336,26 @@ class Message(Model):
     @property
     def is_official_answer(self) -> bool:
         return self.purpose == MessagePurpose.ANSWER
+
+
+class Attachment(Model):
+    """A file of a message (`threads.attachments`): kept in the storage (`feedback.storage`) under a random key,
+    shown and served under its sanitised name, as the type its content was found to be."""
+
+    __tablename__ = "attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(sa.ForeignKey("message.id", ondelete="CASCADE"), index=True)
+    thread_id: Mapped[int] = mapped_column(sa.ForeignKey("thread.id", ondelete="CASCADE"))
+    storage_key: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    type_label: Mapped[str] = mapped_column(sa.String(20))
+    size: Mapped[int] = mapped_column(sa.BigInteger)
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    message: Mapped[Message] = relationship(back_populates="attachments")
 
 
 class ThreadEvent(Model):

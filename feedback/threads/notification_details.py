@@ -24,6 +24,7 @@ from feedback.i18n import french_date
 from feedback.notifications.mails import NotificationDetail, register_detail_source
 from feedback.notifications.models import Notification
 from feedback.threads import answers
+from feedback.threads.attachments import attachment_links
 from feedback.threads.models import DeclineReason, Message, Thread, ThreadEvent, ThreadKind, ThreadStatus
 from feedback.threads.workflow import can
 
@@ -93,6 +94,7 @@ def details(notifications: Sequence[Notification], users: Mapping[int, User]) ->
         selectinload(Thread.organisation),
     )
     datasets = _by_id(Dataset, (p.get("resolution_dataset_id") for p in payloads))
+    files = attachment_links([m.id for m in messages.values()])
 
     told: dict[int, NotificationDetail] = {}
     for notification in about_threads:
@@ -134,6 +136,7 @@ def details(notifications: Sequence[Notification], users: Mapping[int, User]) ->
             status=status,
             motive=motive,
             due_on=due_on,
+            files=files.get(message.id, []) if message is not None else [],
             can_reply=can(user, "reply", thread),
             answers_for_service=answers.answers_for_service(user, thread),
         )

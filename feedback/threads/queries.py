@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from typing import Literal, NamedTuple
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from feedback.accounts.models import Organisation
 from feedback.catalogue.models import Dataset, Territory, Theme, ThemeScheme
@@ -191,11 +191,12 @@ MESSAGE_EVENTS = ("message", "internal_note", "message_edited")
 
 
 def thread_timeline(thread: Thread, user) -> list[TimelineEntry]:
-    """The messages and events of `thread` that `user` may read, in time order (two queries)."""
+    """The messages and events of `thread` that `user` may read, in time order (three queries: the messages'
+    files with them)."""
     messages = (
         sa.select(Message)
         .where(Message.thread_id == thread.id, readable_messages(user))
-        .options(joinedload(Message.author), joinedload(Message.as_organisation))
+        .options(joinedload(Message.author), joinedload(Message.as_organisation), selectinload(Message.attachments))
     )
     events = (
         sa.select(ThreadEvent)
@@ -348,8 +349,13 @@ def inbox(user, tab: str, page: int, size: int) -> Inbox:
     )
 
 
+def unrouted_condition():
+    """SQL condition on `Thread`: open and addressed to no service — what the curators route (triage)."""
+    return sa.and_(Thread.organisation_id.is_(None), Thread.is_open.is_(True))
+
+
 def unrouted_threads(page: int, size: int) -> Page[Thread]:
-    statement = sa.select(Thread).where(Thread.organisation_id.is_(None), Thread.is_open.is_(True))
+    statement = sa.select(Thread).where(unrouted_condition())
     options = (joinedload(Thread.dataset), joinedload(Thread.territory))
     return paginate(statement, [Thread.created_at, Thread.id], page, size, options=options)
 

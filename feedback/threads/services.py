@@ -4,6 +4,7 @@ caller (one request, one command) commits once, the change and its notifications
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -17,6 +18,7 @@ from feedback.extensions import db
 from feedback.markdown import plain_text, render_markdown
 from feedback.search import normalise
 from feedback.threads import answers, deadlines, recipients
+from feedback.threads.attachments import Upload, store_uploads
 from feedback.threads.models import (
     THREAD_SEARCH,
     DeclineReason,
@@ -150,6 +152,7 @@ class NewThread:
     request_want: RequestWant | None = None
     wished_on: date | None = None
     restricted: bool = False
+    files: Sequence[Upload] = ()  # checked by `attachments.check_uploads`
 
 
 def create_thread(author: User, new: NewThread, *, created_at: datetime | None = None) -> Thread:
@@ -206,11 +209,13 @@ def create_thread(author: User, new: NewThread, *, created_at: datetime | None =
         thread.related_datasets = list(new.related_datasets)
     db.session.add(thread)
     db.session.flush()
-    db.session.add(
-        Message(
-            thread_id=thread.id, author_id=author.id, body=body, body_html=str(render_markdown(body)), created_at=now
-        )
+    opening = Message(
+        thread_id=thread.id, author_id=author.id, body=body, body_html=str(render_markdown(body)), created_at=now
     )
+    db.session.add(opening)
+    if new.files:
+        db.session.flush()
+        store_uploads(opening, new.files)
     _follow(thread, author)
     event = record_event(thread, author, "created", at=now, kind=kind.value, organisation_id=thread.organisation_id)
     _reindex(thread, search_text_of(title, [body]), indexed=False)
@@ -228,6 +233,7 @@ def post_message(
     posted_at: datetime | None = None,
     moves_status: bool = True,
     notify: bool = True,
+    files: Sequence[Upload] = (),
 ) -> Message:
     """A reply, the service's answer, or an internal note; `purpose`: what the operation that posts it makes of
     it (a request for details, a transfer note, an extension motive — `answers.message_purpose`).
@@ -235,7 +241,8 @@ def post_message(
     The service's first response moves a new thread to "pris en compte"; the author's reply to a request for
     details moves it back there (unless `moves_status` is false: the caller sets the status). The message's
     notification tells of that move too. `notify` false: the caller's own event tells of the message (a
-    motive, a question, the word on a transfer), so that nobody is told twice."""
+    motive, a question, the word on a transfer), so that nobody is told twice. `files`: checked uploads
+    (`attachments.check_uploads`), stored with the message (an internal note's files are internal too)."""
     _require(author, "internal_note" if internal else "reply", thread)
     body = _check_body(body)
     now = posted_at or utcnow()
@@ -254,6 +261,8 @@ def post_message(
     )
     db.session.add(message)
     db.session.flush()
+    if files:
+        store_uploads(message, files)
     thread.messages_count += 1
     _follow(thread, author)  # whoever writes in a thread hears of the answers (the service's agent, too)
     if not internal:  # lists show the last activity: an internal note must not show through it

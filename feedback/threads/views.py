@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from urllib.parse import quote
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 from markupsafe import Markup
@@ -19,7 +20,9 @@ from feedback.forms import Form
 from feedback.htmx import add_vary_header, is_partial_request
 from feedback.markdown import render_markdown
 from feedback.pagination import page_number
+from feedback.storage import storage
 from feedback.threads import queries, services
+from feedback.threads.attachments import AttachmentError, check_uploads
 from feedback.threads.forms import (
     ActionForm,
     AskDetailsForm,
@@ -33,7 +36,7 @@ from feedback.threads.forms import (
     StatusForm,
     TransferForm,
 )
-from feedback.threads.models import Message, Thread, ThreadKind, ThreadStatus, UseCase
+from feedback.threads.models import Attachment, Message, Thread, ThreadKind, ThreadStatus, UseCase
 from feedback.threads.workflow import can, can_edit_message, status_choices
 
 blueprint = Blueprint("threads", __name__)
@@ -214,6 +217,7 @@ def new_thread(kind: str):
                         request_want=form.request_want.data or None,
                         wished_on=form.wished_on.data,
                         restricted=bool(form.restricted.data),
+                        files=_checked_files(form),
                     ),
                 )
             except services.ThreadError as error:
@@ -428,9 +432,55 @@ def reply(thread_id: int):
         thread,
         "reply_form",
         form,
-        lambda: services.post_message(thread, current_user, form.body.data, internal=internal),
+        lambda: services.post_message(
+            thread, current_user, form.body.data, internal=internal, files=_checked_files(form)
+        ),
         "Note interne ajoutée." if internal else "Votre message est publié.",
     )
+
+
+def _checked_files(form) -> list:
+    """The form's files, checked on their content (`attachments.check_uploads`); a refusal goes on the field."""
+    try:
+        return check_uploads(form.files.data or [])
+    except AttachmentError as error:
+        raise services.ThreadError(str(error), "files") from None
+
+
+@blueprint.get("/fils/<int:thread_id>/fichiers/<int:attachment_id>")
+def attachment(thread_id: int, attachment_id: int):
+    """A message's file, to those who may read the message: downloaded, never shown in the page's origin."""
+    thread = _load(thread_id)
+    found = db.session.get(Attachment, attachment_id)
+    if found is None or found.thread_id != thread.id:
+        abort(404)
+    message = found.message
+    if message.hidden_at is not None or (message.internal and not can(current_user, "see_internal", thread)):
+        abort(404)
+    disposition = content_disposition(found.name)
+    elsewhere = storage().url(found.storage_key, download_name=disposition)
+    if elsewhere:
+        response = redirect(elsewhere, code=302)
+    else:
+        response = send_file(
+            storage().open(found.storage_key),
+            mimetype=found.content_type,
+            as_attachment=True,
+            download_name=found.name,
+            conditional=False,
+            etag=False,
+        )
+    response.headers["Content-Disposition"] = disposition
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def content_disposition(name: str) -> str:
+    """`attachment`, with the name in ASCII and in UTF-8 (RFC 6266)."""
+    ascii_name = name.encode("ascii", "ignore").decode("ascii").replace('"', "") or "fichier"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
 
 
 @blueprint.post("/fils/<int:thread_id>/statut")

@@ -132,8 +132,10 @@ def test_a_dead_link_is_reported_answered_and_resolved(new_page, story):
     with consultant.expect_navigation():
         consultant.get_by_role("link", name="Signaler un problème", exact=True).click()
     expect(consultant.get_by_role("heading", level=1)).to_have_text("Signaler un problème de qualité")
-    # The dataset comes with the link: its identifier in the field, its title and producer shown.
-    expect(consultant.get_by_label(re.compile(r"^Jeu de données\b"))).to_have_value(DATASET_ID)
+    # The dataset comes with the link: the field names it by its title and producer, never a bare id.
+    expect(consultant.get_by_label(re.compile(r"^Jeu de données\b"))).to_have_value(
+        f"{DATASET_TITLE} — {story['organisation']}"
+    )
     expect(consultant.locator("#new-thread-form")).to_contain_text(
         f"Jeu de données : {DATASET_TITLE} — {story['organisation']}"
     )

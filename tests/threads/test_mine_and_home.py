@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from feedback.capitalisation.home_figure import requests_answered_in_time
 from feedback.database import utcnow
 from feedback.extensions import db
 from feedback.threads import services
-from feedback.threads.home_sections import answered_in_time
 from feedback.threads.models import ThreadKind, ThreadStatus
 
 from .conftest import data_request, fresh, html, page_text, post_thread, question
@@ -102,21 +102,37 @@ def test_home_latest_activity_never_shows_a_restricted_thread(web, scene):
         assert "Une demande confidentielle" not in text
 
 
-def test_the_share_answered_in_time_counts_answers_by_the_due_date(db, scene):
+def test_the_share_answered_in_time_counts_answers_by_the_due_date(web, scene):
     now = utcnow()
     answered = data_request(scene, title="Répondue à temps")
     services.post_message(answered, scene.member, "Voici la donnée.")
     late = data_request(scene, title="En retard")
     pending = data_request(scene, title="Pas encore échue")
+    withdrawn = data_request(scene, title="Retirée par son auteur")
+    services.change_status(withdrawn, scene.author, ThreadStatus.WITHDRAWN)
     restricted = data_request(scene, title="Restreinte", restricted=True)
     question(scene, title="Une question")
     db.session.commit()
-    late.due_at = restricted.due_at = now - timedelta(days=1)  # their month passed without an answer
+    # Their month passed without an answer.
+    late.due_at = restricted.due_at = withdrawn.due_at = now - timedelta(days=1)
     db.session.commit()
 
-    figure = answered_in_time(now)
+    figure = requests_answered_in_time(now)
 
-    # The pending request is not judged yet; a question (not a data request) never counts; restricted ones neither.
+    # Not judged: the pending request (not due yet), the one its author withdrew before any answer, a question
+    # (not a data request), a restricted request (never in a public figure).
     assert (figure["requests"], figure["in_time"]) == (2, 1)
     assert figure["share"] == 0.5
     assert pending.due_at > now
+    assert "Sur les douze derniers mois, 50 % des 2 demandes de données publiques" in page_text(web.get("/"))
+
+
+def test_a_request_received_more_than_twelve_months_ago_is_not_counted(db, scene):
+    old = data_request(scene, title="Demande ancienne")
+    db.session.commit()
+    old.created_at = utcnow() - timedelta(days=400)
+    old.due_at = old.created_at + timedelta(days=30)
+    db.session.commit()
+
+    assert requests_answered_in_time()["requests"] == 0
+    assert requests_answered_in_time()["share"] is None
