@@ -55,6 +55,7 @@ def start_receiver(app, host: str, port: int, *, lmtp: bool = False) -> Controll
 def receive(host: str, port: int, lmtp: bool):
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's own account of every SMTP command
     try:
         controller = start_receiver(app, host, port, lmtp=lmtp)
     except (OSError, RuntimeError) as error:
