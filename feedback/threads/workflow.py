@@ -148,8 +148,8 @@ def can(user, action: str, thread) -> bool:
         return producer
     if action in ("change_status", "ask_details", "transfer", "assign", "reclassify"):
         return is_open and (producer or user.is_curator)
-    if action == "vote":
-        return not is_author
+    if action == "vote":  # support is asked of others: neither the author nor the service that answers
+        return not is_author and not producer
     if user.is_curator:
         return True
     if action in CURATOR_ONLY_ACTIONS:

@@ -23,13 +23,14 @@ SERVICE = {"member", "curator"}  # the members of the target organisation, and t
 
 # On an open, public data request (status "new", due in a month, not extended), from DESIGN.md §3:
 # producers of the target organisation and curators move the thread and act on it; the author withdraws
-# it; anyone signed in replies, supports ("moi aussi", but not one's own thread) and follows; internal
-# notes are written and read by the service and the curators only; the service's own members answer for it
-# ("Réponse officielle": a curator's message is not the service's answer); routing is the curators' own.
+# it; anyone signed in replies, supports ("moi aussi", but not one's own thread nor one's service's) and
+# follows; internal notes are written and read by the service and the curators only; the service's own
+# members answer for it ("Réponse officielle": a curator's message is not the service's answer); routing is
+# the curators' own.
 OPEN_PUBLIC = {
     "view": EVERYONE,
     "reply": SIGNED_IN,
-    "vote": SIGNED_IN - {"author"},
+    "vote": SIGNED_IN - {"author", "member"},
     "follow": SIGNED_IN,
     "withdraw": {"author", "curator"},
     "reopen": set(),  # it is open
@@ -216,7 +217,7 @@ REFUSED = {
     "extend": ["other_user", "author", "other_producer"],
     "assign": ["other_user", "author", "other_producer"],
     "reclassify": ["other_user", "author", "other_producer"],
-    "vote": ["author"],
+    "vote": ["author", "member"],
     "follow": [],
     "withdraw": ["other_user", "member", "other_producer"],
     "reopen": ["other_user", "author", "member", "other_producer", "curator"],  # it is open
