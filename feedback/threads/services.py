@@ -319,7 +319,7 @@ def change_status(
     """Move a thread to another status, with what that status requires."""
     status = ThreadStatus(status)
     if status == ThreadStatus.WITHDRAWN:
-        return withdraw_thread(thread, actor, expected_version=expected_version)
+        return withdraw_thread(thread, actor, motive=motive, expected_version=expected_version)
     _require(actor, "change_status", thread)
     _check_version(thread, expected_version)
     if status.value == thread.status:
@@ -383,11 +383,22 @@ def _mark_duplicate(thread: Thread, original: Thread | None) -> Thread:
     return original
 
 
-def withdraw_thread(thread: Thread, actor: User, *, expected_version: int | None = None) -> None:
+def withdraw_thread(
+    thread: Thread, actor: User, *, motive: str | None = None, expected_version: int | None = None
+) -> None:
+    """The author withdraws their thread; a curator may withdraw someone else's, saying why (the motive is
+    posted on the thread and told to the author)."""
     _require(actor, "withdraw", thread)
     _check_version(thread, expected_version)
-    event = _change(thread, actor, ThreadStatus.WITHDRAWN, utcnow())
-    recipients.notify_event(thread, event, actor)
+    motive = (motive or "").strip()
+    if actor.id != thread.author_id and not motive:
+        raise ThreadError("Dites à l'auteur pourquoi ce fil est retiré : le motif est obligatoire.", "motive")
+    now = utcnow()
+    event = _change(thread, actor, ThreadStatus.WITHDRAWN, now)
+    message = None
+    if motive:
+        message = post_message(thread, actor, motive, posted_at=now, moves_status=False, notify=False)
+    recipients.notify_event(thread, event, actor, message=message)
 
 
 def reopen_thread(thread: Thread, actor: User, *, expected_version: int | None = None) -> None:

@@ -35,6 +35,7 @@ from feedback.threads.forms import (
     RouteForm,
     StatusForm,
     TransferForm,
+    WithdrawForm,
 )
 from feedback.threads.models import Attachment, Message, Thread, ThreadKind, ThreadStatus, UseCase
 from feedback.threads.workflow import can, can_edit_message, status_choices
@@ -367,6 +368,7 @@ def _thread_context(thread: Thread, **forms) -> dict:
         assign_form=assign,
         reclassify_form=reclassify,
         action_form=ActionForm(formdata=None, version=thread.version),
+        withdraw_form=forms.get("withdraw_form") or WithdrawForm(formdata=None, version=thread.version),
         following=queries.is_following(thread, current_user),
         voted=queries.has_voted(thread, current_user),
         error=forms.get("error"),
@@ -616,11 +618,18 @@ def follow(thread_id: int):
 
 @blueprint.post("/fils/<int:thread_id>/retrait")
 def withdraw(thread_id: int):
-    return _simple_action(
-        thread_id,
-        "withdraw",
-        lambda t, f: services.withdraw_thread(t, current_user, expected_version=f.expected_version),
-        "Votre fil est retiré.",
+    thread = _action(thread_id, "withdraw")
+    form = WithdrawForm()
+    return _run(
+        thread,
+        "withdraw_form",
+        form,
+        lambda: services.withdraw_thread(
+            thread, current_user, motive=form.motive.data, expected_version=form.expected_version
+        ),
+        "Votre fil est retiré."
+        if thread.author_id == current_user.id
+        else "Le fil est retiré ; son auteur en est informé.",
     )
 
 
