@@ -15,4 +15,25 @@
       target.focus();
     }
   });
+
+  // The status form: show the fields of the chosen status only (without JavaScript, all show, each saying
+  // which status it is for). Run on load and after every swap, since the form comes back with the thread.
+  function showStatusFields(root) {
+    (root || document).querySelectorAll("select[name='status']").forEach(function (select) {
+      var form = select.form;
+      function update() {
+        form.querySelectorAll("[data-for-status]").forEach(function (group) {
+          var wanted = group.getAttribute("data-for-status").split(" ");
+          group.hidden = select.value === "" || wanted.indexOf(select.value) === -1;
+        });
+      }
+      if (!select.dataset.statusFields) {
+        select.dataset.statusFields = "on";
+        select.addEventListener("change", update);
+      }
+      update();
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { showStatusFields(document); });
+  document.addEventListener("htmx:load", function (event) { showStatusFields(event.detail.elt); });
 })();
