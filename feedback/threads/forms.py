@@ -83,7 +83,7 @@ class NewThreadForm(FilesForm):
     theme = SelectField("Thème", validators=[Optional()], choices=[])
     related_datasets = TextAreaField(
         "Jeux de données proches (facultatif)",
-        description="Un identifiant ou une adresse par ligne : des données voisines de celle qui manque.",
+        description="Un titre, un identifiant ou une adresse par ligne : des données voisines de celle qui manque.",
         validators=[Optional(), Length(max=5000)],
         render_kw={"rows": 3},
     )
@@ -119,23 +119,24 @@ class VersionedForm(Form):
 class StatusForm(VersionedForm):
     status = SelectField("Nouveau statut", choices=[], validators=[DataRequired("Choisissez un statut.")])
     decline_reason = SelectField(
-        "Motif du refus",
+        "Motif du refus (pour « Refusé »)",
         choices=[("", "Choisissez un motif")] + [(r.value, r.label) for r in DeclineReason],
         validators=[Optional()],
     )
     duplicate_of = StringField(
-        "Fil d'origine (pour un doublon)",
+        "Fil d'origine (pour « Doublon »)",
         description="Son numéro ou son adresse, par exemple 128 ou /threads/128.",
         validators=[Optional(), Length(max=300)],
     )
     resolution_dataset = StringField(
-        "Jeu de données qui répond (facultatif)",
-        description="Identifiant ou adresse du jeu de données publié.",
+        "Jeu de données qui répond (pour « Résolu », facultatif)",
+        description="Le titre, l'identifiant ou l'adresse du jeu de données publié.",
         validators=[Optional(), Length(max=2000)],
     )
     motive = TextAreaField(
         "Message au demandeur",
-        description="Obligatoire pour un refus : il explique le motif.",
+        description="Obligatoire pour un refus, ou pour retirer le fil de quelqu'un d'autre : il explique le motif. "
+        "Facultatif sinon : un mot au demandeur sur ce changement.",
         validators=[Optional(), Length(max=MAX_BODY_LENGTH, message=BODY_TOO_LONG)],
         render_kw={"rows": 4},
     )
@@ -164,6 +165,16 @@ class ReclassifyForm(VersionedForm):
         "Nature du problème (signalement qualité)",
         choices=[("", "—")] + [(c.code, c.label) for c in QUALITY_CATEGORIES],
         validators=[Optional()],
+    )
+
+
+class WithdrawForm(VersionedForm):
+    motive = TextAreaField(
+        "Motif du retrait",
+        description="Obligatoire quand on retire le fil de quelqu'un d'autre : il est publié sur le fil et envoyé à "
+        "son auteur.",
+        validators=[Optional(), Length(max=MAX_BODY_LENGTH, message=BODY_TOO_LONG)],
+        render_kw={"rows": 3},
     )
 
 

@@ -421,10 +421,11 @@ def my_threads(user, page: int, size: int) -> Page[Thread]:
 
 def my_thread_counts(user) -> dict[str, int]:
     """How many of a person's threads are in each group of `MINE_GROUPS`, in one query."""
+    group = _mine_group().label("mine_group")  # grouped by its name: PostgreSQL binds each copy's values apart
     rows = db.session.execute(
-        sa.select(_mine_group(), sa.func.count()).where(Thread.author_id == user.id).group_by(_mine_group())
+        sa.select(group, sa.func.count()).where(Thread.author_id == user.id).group_by(group)
     ).all()
-    counted: dict[int, int] = {group: number for group, number in rows}
+    counted: dict[int, int] = {index: number for index, number in rows}
     return {key: counted.get(index, 0) for index, key in enumerate(MINE_GROUPS)}
 
 
