@@ -194,6 +194,10 @@ def new_thread(kind: str):
         form.title.data = request.args.get("titre", "")[: services.MAX_TITLE_LENGTH]
         form.territory.data = request.args.get("territoire") or form.territory.data
     dataset, candidates = _dataset_field(form.dataset, "dataset_choice")
+    if request.method == "POST" and request.form.get("action") == "preview":  # shown again, nothing posted
+        return render_template(
+            "threads/new.html", form=form, kind=kind, dataset=dataset, candidates=candidates, **_preview_of(form.body)
+        )
     if request.method == "POST" and form.validate():
         _require_dataset(form.dataset, dataset, candidates)
         organisation = organisation_by_slug(form.organisation.data) if form.organisation.data else None
@@ -290,6 +294,12 @@ def _field_error(form, error: services.ThreadError) -> None:
         form.form_errors.append(str(error))
     else:
         field.errors = [*field.errors, str(error)]
+
+
+def _preview_of(body_field) -> dict:
+    body = (body_field.data or "")[: services.MAX_BODY_LENGTH]
+    html = render_markdown(body) if body.strip() else Markup("<p class='fr-text--sm'>Rien à prévisualiser.</p>")
+    return {"preview": True, "html": html}
 
 
 @blueprint.post("/fils/apercu")
@@ -429,6 +439,9 @@ def _run(thread: Thread, form_name: str, form, operation, message: str):
 def reply(thread_id: int):
     thread = _action(thread_id, "reply")
     form = ReplyForm()
+    if request.form.get("action") == "preview":  # without JavaScript: the page again, the text and its preview
+        context = _thread_context(thread, reply_form=form)
+        return render_template("threads/thread.html", **context, **_preview_of(form.body))
     internal = bool(form.internal.data) and can(current_user, "internal_note", thread)
     return _run(
         thread,

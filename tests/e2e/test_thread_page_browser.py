@@ -137,3 +137,22 @@ def test_the_thread_page_has_no_serious_accessibility_violation(new_page, cast, 
     assert results["passes"] > 0
     blocking = [v for v in results["violations"] if v["impact"] in BLOCKING_IMPACTS]
     assert not blocking, _format(blocking)
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_the_preview_shows_the_message_as_it_will_be_and_posts_nothing(new_page, cast, javascript):
+    page = new_page(java_script_enabled=javascript)
+    log_in(page, cast["author"].email)
+    page.goto(f"/fils/{cast['thread']}")
+    page.get_by_label("Votre réponse").fill("Une réponse en **gras**")
+    page.get_by_role("button", name="Prévisualiser").click()
+
+    expect(page.locator("#reply-preview strong")).to_have_text("gras")
+    expect(page.get_by_label("Votre réponse")).to_have_value("Une réponse en **gras**")
+    expect(page.locator(".timeline__message")).to_have_count(2)  # the opening and the member's answer only
+
+    page.goto("/fils/nouveau?type=question")
+    page.locator("#body").fill("Un *essai*")
+    page.get_by_role("button", name="Prévisualiser").click()
+    expect(page.locator("#preview em")).to_have_text("essai")
+    expect(page.locator("#body")).to_have_value("Un *essai*")
