@@ -833,6 +833,10 @@ def _list_count(filters: thread_queries.ThreadFilters, page: int = 1):
     return count
 
 
+def _my_threads_count(user, size):
+    return thread_queries.my_threads(user, 1, size).total, None
+
+
 def _inbox_count(tab: str):
     def count(user, size):
         ids = set(
@@ -899,7 +903,7 @@ def choose_thread_endpoints(app, people) -> tuple[list[Endpoint], dict[str, str]
     endpoints = [
         Endpoint("home page", "/"),
         Endpoint("home page, member", "/", who="member"),
-        Endpoint("my threads, plain user", "/mes-fils", who="user"),
+        Endpoint("my threads, plain user", "/mes-fils", who="user", count=_my_threads_count),
         Endpoint("threads, page 1", "/fils", count=_list_count(everything)),
         Endpoint(
             "open quality issues",
@@ -1126,7 +1130,7 @@ def report_thread_requests(section, args, endpoints, chosen, small, big, small_t
         verdicts["time"] &= fast
         verdicts["sql"] &= same
         verdicts["growth"] &= flat
-        results = f"{number(little.results)} / {number(large.results)}"
+        results = f"{number(little.results)} / {number(large.results)}" if endpoint.count else "—"
         if endpoint.page != 1:
             results = f"p.{little.served_page} / p.{large.served_page}"
         rows.append(

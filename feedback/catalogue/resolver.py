@@ -152,12 +152,14 @@ def look_up_dataset(text: str | None) -> Lookup:
 
 
 def _by_title(title: str) -> list[Dataset]:
-    folded = normalise(" ".join(title.split()))[:500]
-    if not folded:
+    # Typed, a title's spaces do not matter; given back by a suggestion, it is the catalogue's own, whose
+    # doubled or trailing spaces (one title in two hundred in the real export) the folded form would miss.
+    folded = {normalise(" ".join(title.split()))[:500], normalise(title)[:500]} - {""}
+    if not any(text.strip() for text in folded):
         return []
     statement = (
         sa.select(Dataset)
-        .where(Dataset.search_title == folded, Dataset.archived.is_(False))
+        .where(Dataset.search_title.in_(folded), Dataset.archived.is_(False))
         .order_by(Dataset.id)
         .limit(MAX_CANDIDATES)
     )

@@ -1,4 +1,4 @@
-"""Finding a dataset from what a person pastes: ids, slugs, data.gouv.fr / Ecosphères / Géo-IDE URLs.
+"""Finding a dataset from what a person pastes: ids, slugs, data.gouv.fr / Ecosphères / Géo-IDE URLs, titles.
 
 The datasets are the real rows of `tests/fixtures/export-dataset-sample-small.csv`, imported for each test.
 """
@@ -7,8 +7,16 @@ from __future__ import annotations
 
 import pytest
 
-from feedback.catalogue.resolver import Identifier, parse_identifier, resolve_dataset
+from feedback.catalogue.resolver import (
+    Identifier,
+    Lookup,
+    look_up_dataset,
+    parse_identifier,
+    resolve_dataset,
+    suggestion_label,
+)
 from feedback.catalogue.services import import_catalogue
+from feedback.search import normalise
 
 # "Cours d'eau validés police de l'eau", DDT Ardennes (fixture line 43).
 COURS_DEAU_ID = "68c9ff091ffa77c8a4bfc472"
@@ -142,3 +150,50 @@ def test_an_archived_dataset_is_still_found_by_its_own_id(db, imported):
     assert found is not None
     assert found.catalogue_id == "6737712ac48b675e7cc25374"
     assert found.archived_at is not None
+
+
+# A dataset field also takes a title (`look_up_dataset`), accents, case and spaces aside. -----------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Cours d'eau validés police de l'eau",
+        "COURS D'EAU VALIDES POLICE DE L'EAU",
+        "  cours   d’eau  validés police de l’eau ",  # spaces as typed, typographic apostrophes
+        "Cours d'eau validés police de l'eau — DDT Ardennes",  # as a suggestion fills the field
+        COURS_DEAU_RECORD.removeprefix("fr-120066022-jdd-"),  # the bare Géo-IDE record UUID
+        COURS_DEAU_RECORD.removeprefix("fr-120066022-jdd-").upper(),
+    ],
+)
+def test_a_title_or_a_bare_geoide_uuid_names_its_dataset(imported, text):
+    found = look_up_dataset(text)
+    assert found.dataset is not None, text
+    assert found.dataset.catalogue_id == COURS_DEAU_ID
+    assert found.candidates == ()
+
+
+def test_a_title_of_several_current_datasets_gives_them_to_choose_and_never_an_archived_one(imported):
+    """N_ZONE_REG_PPRN_L_002 is three rows of DDT Aisne: two current (67f46b6b…, 67ca3937…) and one archived."""
+    found = look_up_dataset("n_zone_reg_pprn_l_002")
+
+    assert found.dataset is None
+    assert sorted(d.catalogue_id for d in found.candidates) == ["67ca39378390ac5beaf0c411", "67f46b6b176705d9908b8c5e"]
+
+
+def test_a_title_of_archived_datasets_only_names_none(imported):
+    # The three N_ZONE_REG_PPRN_S_002 rows are archived; the archived one is still found by its own id.
+    assert look_up_dataset("N_ZONE_REG_PPRN_S_002") == Lookup()
+    assert look_up_dataset("6737712ac48b675e7cc25375").dataset is not None
+
+
+def test_a_suggestion_of_a_title_with_doubled_spaces_names_it_again(imported):
+    dataset = resolve_dataset(COURS_DEAU_ID)
+    dataset.title = "Cours d'eau  validés police de l'eau "  # as some titles of the catalogue are written
+    dataset.search_title = normalise(dataset.title)
+    assert look_up_dataset(suggestion_label(dataset)).dataset == dataset  # (the look-up's query flushes the row)
+
+
+@pytest.mark.parametrize("text", ["Cours d'eau", "police de l'eau", "Cours d'eau validés — DDT Aisne", "—", "  "])
+def test_a_part_of_a_title_or_a_wrong_producer_names_none(imported, text):
+    assert look_up_dataset(text) == Lookup()

@@ -7,6 +7,7 @@ violation is fixed in the templates, not hidden here.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from feedback.capitalisation import services as report_services
 from feedback.capitalisation.scope import Scope
 from feedback.extensions import db
 from feedback.threads import services as thread_services
-from feedback.threads.models import ThreadKind
+from feedback.threads.models import ThreadKind, ThreadStatus
 from tests import factories
 
 from .conftest import log_in
@@ -169,6 +170,65 @@ def _mail_preferences(page) -> None:
     _open(page, "/notifications/preferences")
 
 
+def _own_threads():
+    """A member of a producer who also asks other services: one thread of theirs waits for their details, one is
+    open, one is closed; one request waits in their service's inbox. The member is returned."""
+    home_service = factories.create_organisation(name="DDT du Cher", territory_code="D18")
+    other = factories.create_organisation(name="DDT de la Nièvre", territory_code="D58")
+    dataset = factories.create_dataset(title="Cours d'eau de la Nièvre", organisation=other)
+    member = factories.create_user(name="Marc Membre-DDT", organisation=home_service)
+    answering = factories.create_user(name="Nadia Nièvre", organisation=other)
+    requester = factories.create_user(name="Alice Usagère")
+    threads = [
+        thread_services.create_thread(
+            member,
+            thread_services.NewThread(kind=ThreadKind.DATA_REQUEST, title=title, body="Bonjour.", dataset=dataset),
+        )
+        for title in ("Historique des débits", "Tracé des cours d'eau en 2020", "Stations de mesure")
+    ]
+    thread_services.ask_details(threads[0], answering, "Sur quelle période ?")
+    thread_services.change_status(threads[2], answering, ThreadStatus.RESOLVED)
+    home_dataset = factories.create_dataset(title="Zones humides du Cher", organisation=home_service)
+    thread_services.create_thread(
+        requester,
+        thread_services.NewThread(
+            kind=ThreadKind.DATA_REQUEST,
+            title="Zones humides en format GeoPackage",
+            body="Bonjour.",
+            dataset=home_dataset,
+        ),
+    )
+    db.session.commit()
+    return member
+
+
+def _my_threads(page) -> None:
+    log_in(page, _own_threads().email)
+    _open(page, "/mes-fils")
+
+
+def _home_signed_in(page) -> None:
+    log_in(page, _own_threads().email)
+    _open(page, "/")
+    expect(page.get_by_role("heading", name="Ce qui vous attend")).to_be_visible()
+
+
+def _dataset_to_choose(page) -> None:
+    """The new-thread form back with the datasets of one title to choose from."""
+    for name, code in (("DDT du Cher", "D18"), ("DDT de la Nièvre", "D58")):
+        factories.create_dataset(
+            title="Zones humides effectives",
+            organisation=factories.create_organisation(name=name, territory_code=code),
+            territories=[code],
+        )
+    log_in(page, factories.create_user(name="Claire Consultante").email)
+    _open(page, "/fils/nouveau?type=data_request")
+    page.get_by_label(re.compile(r"^Jeu de données\b")).fill("Zones humides effectives")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Publier").click()
+    expect(page.get_by_role("radio")).to_have_count(2)
+
+
 PAGES = {
     "accueil": "/",
     "catalogue": "/jeux-de-donnees",
@@ -182,6 +242,9 @@ PAGES = {
     "page-introuvable": "/cette-page-n-existe-pas",
     "mot-de-passe-oublie": "/mot-de-passe/oubli",
     "preferences-courriels": _mail_preferences,
+    "mes-fils": _my_threads,
+    "accueil-connecte": _home_signed_in,
+    "nouveau-fil-jeu-a-choisir": _dataset_to_choose,
     "capitalisation": _dashboard,
     "capitalisation-administrateur": _dashboard_as_curator,
     "capitalisation-tableau": _dashboard_table,

@@ -6,7 +6,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import selectinload
+
+from feedback.accounts.models import User
+from feedback.i18n import french_date
+from feedback.mail.models import OutgoingMail
 from feedback.mail.reply_address import read_reply_address
+from feedback.notifications.mails import notification_details, queue_notification_mails
+from feedback.notifications.models import MailState, Notification
 from feedback.threads import services
 from feedback.threads.models import ThreadStatus
 
@@ -101,8 +110,6 @@ def test_an_extension_says_the_new_deadline(db, runner, scene, smtp_server):
 
     (mail,) = mails_to(smtp_server, scene.author)
     plain = body(mail, "plain")
-    from feedback.i18n import french_date
-
     assert f"Échéance de la réponse : {french_date(thread.due_at)}" in plain
     assert "Le volume de la demande le justifie." in plain
 
@@ -162,15 +169,22 @@ def test_no_reply_address_for_someone_who_may_not_reply(db, runner, scene, smtp_
 
 
 def test_details_are_read_in_a_few_queries_whatever_the_number_of_notifications(db, scene, app):
-    from sqlalchemy import event
-
-    from feedback.notifications.mails import queue_notification_mails
-
-    def run(threads: int) -> int:
+    def happen(threads: int) -> None:
+        """Every kind of news a mail tells: new threads, answers, internal notes, status changes with their
+        motive, extended deadlines."""
         for number in range(threads):
-            thread = question(scene, title=f"Fil {number}")
+            thread = data_request(scene, title=f"Demande {number}")
             services.post_message(thread, scene.member, f"Réponse {number}")
+            services.post_message(thread, scene.coordinator, f"Note {number}", internal=True)
+            if number % 2:
+                services.extend_deadline(thread, scene.member, f"Prolongation {number}")
+            else:
+                services.change_status(
+                    thread, scene.member, ThreadStatus.DECLINED, decline_reason="confidential", motive="Secret."
+                )
         db.session.commit()
+
+    def selects(run) -> int:
         statements = []
 
         def record(conn, cursor, statement, parameters, context, executemany):
@@ -178,11 +192,31 @@ def test_details_are_read_in_a_few_queries_whatever_the_number_of_notifications(
 
         event.listen(db.engine, "before_cursor_execute", record)
         try:
-            queue_notification_mails(now=LATER)
+            run()
         finally:
             event.remove(db.engine, "before_cursor_execute", record)
         return len([s for s in statements if s.lstrip().upper().startswith("SELECT")])
 
-    few, many = run(2), run(8)
-    # Each mail checks that its key is free (one SELECT per mail); reading what happened costs the same.
-    assert many - few <= (8 - 2) * 2 * 1
+    def details_cost(threads: int) -> tuple[int, int]:
+        happen(threads)
+        db.session.expire_all()  # read from the database, as the worker does, not from what was just written
+        pending = db.session.scalars(
+            sa.select(Notification).where(Notification.mail_state == MailState.PENDING.value)
+        ).all()
+        recipients = sa.select(User).where(User.id.in_({n.recipient_id for n in pending}))
+        users = {user.id: user for user in db.session.scalars(recipients.options(selectinload(User.memberships)))}
+        told: dict = {}
+        cost = selects(lambda: told.update(notification_details(pending, users)))
+        return cost, len(told)
+
+    few, told_few = details_cost(3)
+    many, told_many = details_cost(12)
+    assert told_many > told_few > 0
+    assert many == few
+
+    # The whole pass: what happened (as above), the worker's own reads (the notifications, their people and
+    # memberships, their choices and roles, the next batch found empty), then per mail only whether its key is taken.
+    total = selects(lambda: queue_notification_mails(now=LATER))
+    mails = db.session.scalar(sa.select(sa.func.count()).select_from(OutgoingMail))
+    assert mails > 30
+    assert total <= few + 6 + mails

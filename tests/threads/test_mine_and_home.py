@@ -90,6 +90,28 @@ def test_home_tells_each_role_what_waits_for_them(web, scene):
     assert "1 fil à orienter vers un service" in page_text(web.get("/"))
 
 
+def test_home_runs_a_bounded_number_of_queries_whoever_is_signed_in(web, scene):
+    def waiting_threads(number: int) -> None:
+        for index in range(number):
+            thread = question(scene, title=f"Précisions {index}")
+            services.ask_details(thread, scene.member, "Quelle commune ?")
+            data_request(scene, title=f"Demande {index}", restricted=index % 2 == 0)
+        db.session.commit()
+
+    waiting_threads(3)
+    few = {}
+    for person in (None, scene.author, scene.member, scene.curator):
+        web.sign_in(person)
+        few[person], _ = web.count_queries("/")
+    waiting_threads(12)
+    for person in (None, scene.author, scene.member, scene.curator):
+        web.sign_in(person)
+        many, _ = web.count_queries("/")
+        assert many == few[person], person
+    web.sign_in(scene.author)
+    assert "15 de vos fils attendent vos précisions" in page_text(web.get("/"))
+
+
 def test_home_latest_activity_never_shows_a_restricted_thread(web, scene):
     question(scene, title="Une question publique")
     data_request(scene, title="Une demande confidentielle", restricted=True)
@@ -136,3 +158,42 @@ def test_a_request_received_more_than_twelve_months_ago_is_not_counted(db, scene
 
     assert requests_answered_in_time()["requests"] == 0
     assert requests_answered_in_time()["share"] is None
+
+
+def test_a_curator_withdraws_someone_elses_thread_with_a_motive_told_to_the_author(web, scene):
+    from feedback.notifications.models import Notification
+
+    thread = question(scene, title="Message hors sujet")
+    web.sign_in(scene.curator)
+    page = html(web.get(f"/fils/{thread.id}"))
+    assert "Retirer ce fil" in page and "Retirer mon fil" not in page
+    version = str(fresh(thread.id).version)
+
+    refused = web.post(f"/fils/{thread.id}/retrait", data={"version": version})
+    assert refused.status_code == 200
+    assert "le motif est obligatoire" in page_text(refused)
+    assert fresh(thread.id).status == ThreadStatus.NEW
+
+    done = web.post(
+        f"/fils/{thread.id}/retrait", data={"version": version, "motive": "Ce fil ne concerne pas les données."}
+    )
+    assert done.status_code == 303
+    assert fresh(thread.id).status == ThreadStatus.WITHDRAWN
+    web.sign_in(scene.author)
+    assert "Ce fil ne concerne pas les données." in page_text(web.get(f"/fils/{thread.id}"))
+    told = db.session.scalars(
+        db.select(Notification).where(Notification.recipient_id == scene.author.id, Notification.thread_id == thread.id)
+    ).all()
+    assert any("Retiré" in n.text for n in told)
+
+
+def test_the_author_withdraws_their_own_thread_without_a_motive(web, scene):
+    thread = question(scene)
+    web.sign_in(scene.author)
+    page = html(web.get(f"/fils/{thread.id}"))
+    assert "Retirer mon fil" in page and "Retirer ce fil" not in page
+
+    response = web.post(f"/fils/{thread.id}/retrait", data={"version": str(fresh(thread.id).version)})
+
+    assert response.status_code == 303
+    assert fresh(thread.id).status == ThreadStatus.WITHDRAWN
