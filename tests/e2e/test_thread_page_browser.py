@@ -156,3 +156,16 @@ def test_the_preview_shows_the_message_as_it_will_be_and_posts_nothing(new_page,
     page.get_by_role("button", name="Prévisualiser").click()
     expect(page.locator("#preview em")).to_have_text("essai")
     expect(page.locator("#body")).to_have_value("Un *essai*")
+
+
+def test_messages_after_actions_in_place_replace_each_other(new_page, cast):
+    page = new_page()
+    log_in(page, cast["author"].email)
+    page.goto(f"/fils/{cast['thread']}")
+    page.get_by_label("Votre réponse").fill("Première précision.")
+    page.get_by_role("button", name="Envoyer").click()
+    expect(page.locator("#thread-body [role=status]")).to_have_count(1)
+    page.get_by_label("Votre réponse").fill("Deuxième précision.")
+    page.get_by_role("button", name="Envoyer").click()
+    expect(page.locator(".timeline__message")).to_have_count(4)
+    expect(page.locator("main [role=status]")).to_have_count(1)
