@@ -12,6 +12,7 @@ from feedback import legacy_urls, templating
 from feedback.config import PROJECT_ROOT, settings_from_environment
 from feedback.extensions import csrf, db, limiter, login_manager, migrate
 from feedback.htmx import add_vary_header
+from feedback.storage import widen_body_limit_for_files
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -33,7 +34,11 @@ ERROR_MESSAGES = {
     403: ("Accès refusé", "Vous n'avez pas les droits nécessaires pour accéder à cette page."),
     404: ("Page introuvable", "La page que vous cherchez n'existe pas ou a été déplacée."),
     405: ("Méthode non autorisée", "Cette action n'est pas possible à cette adresse."),
-    413: ("Envoi trop volumineux", "Les données envoyées dépassent la taille autorisée."),
+    413: (
+        "Envoi trop volumineux",
+        "Les données envoyées dépassent la taille autorisée. Si vous avez joint des fichiers, revenez à la page "
+        "précédente et envoyez-en moins ou de plus petits : les limites sont indiquées sous le champ des fichiers.",
+    ),
     429: ("Trop de tentatives", "Vous avez fait trop de tentatives. Réessayez dans quelques minutes."),
     500: (
         "Erreur inattendue",
@@ -57,6 +62,7 @@ def create_app(config: Mapping | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    app.before_request(widen_body_limit_for_files)  # before the CSRF check, which reads the body
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)

@@ -41,8 +41,6 @@ def load_secret_key(instance_path: Path) -> str:
 
 def settings_from_environment(instance_path: Path) -> dict:
     port = os.environ.get("PORT") or "5000"
-    upload_max_bytes = int(os.environ.get("FEEDBACK_UPLOAD_MAX_BYTES", str(20 * 1024 * 1024)))
-    upload_max_files = int(os.environ.get("FEEDBACK_UPLOAD_MAX_FILES", "5"))
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'feedback.sqlite3'}"
     return {
         "SQLALCHEMY_DATABASE_URI": database_url,
@@ -86,12 +84,13 @@ def settings_from_environment(instance_path: Path) -> dict:
         "WTF_I18N_ENABLED": False,
         # Files of messages: each at most FEEDBACK_UPLOAD_MAX_BYTES, FEEDBACK_UPLOAD_MAX_FILES per message, kept in
         # FEEDBACK_UPLOAD_FOLDER, or in an S3-compatible store named by FEEDBACK_STORAGE_URL (s3://bucket/prefix).
-        "FEEDBACK_UPLOAD_MAX_BYTES": upload_max_bytes,
-        "FEEDBACK_UPLOAD_MAX_FILES": upload_max_files,
+        "FEEDBACK_UPLOAD_MAX_BYTES": int(os.environ.get("FEEDBACK_UPLOAD_MAX_BYTES", str(20 * 1024 * 1024))),
+        "FEEDBACK_UPLOAD_MAX_FILES": int(os.environ.get("FEEDBACK_UPLOAD_MAX_FILES", "5")),
         "FEEDBACK_UPLOAD_FOLDER": os.environ.get("FEEDBACK_UPLOAD_FOLDER") or str(instance_path / "uploads"),
         "FEEDBACK_STORAGE_URL": os.environ.get("FEEDBACK_STORAGE_URL", ""),
         "FEEDBACK_S3_ENDPOINT_URL": os.environ.get("FEEDBACK_S3_ENDPOINT_URL", ""),
-        # A request's body: the files of one message and its form. Text fields keep Flask's own limit
+        # A request's body: a form's. The views that receive files take the files of one message on top of it
+        # (feedback.storage.widen_body_limit_for_files). Each text field keeps Flask's own limit
         # (MAX_FORM_MEMORY_SIZE, 500 kB), which the longest message fits.
-        "MAX_CONTENT_LENGTH": upload_max_files * upload_max_bytes + 2 * 1024 * 1024,
+        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     }

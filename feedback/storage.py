@@ -9,6 +9,9 @@
   permission check.
 
 Nothing else in the code touches the disk for files; `storage()` gives the configured one.
+
+A request's body is limited to `MAX_CONTENT_LENGTH` (a text form's size); the views marked `receives_files` take
+the files of one message on top of it (`widen_body_limit_for_files`).
 """
 
 from __future__ import annotations
@@ -18,10 +21,10 @@ import secrets
 import shutil
 import tempfile
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Protocol, TypeVar
 from urllib.parse import urlsplit
 
-from flask import current_app
+from flask import current_app, request
 
 PRESIGNED_SECONDS = 300
 
@@ -116,3 +119,27 @@ def storage() -> Storage:
     if url.startswith("s3://"):
         return S3Storage(url, config.get("FEEDBACK_S3_ENDPOINT_URL"))
     return LocalStorage(Path(config["FEEDBACK_UPLOAD_FOLDER"]))
+
+
+# Receiving ---------------------------------------------------------------------------------------------------------
+
+View = TypeVar("View")
+
+
+def receives_files(view: View) -> View:
+    """Marks a view whose form carries files: its request body may hold the files of one message."""
+    view.receives_files = True  # type: ignore[attr-defined]
+    return view
+
+
+def widen_body_limit_for_files() -> None:
+    """Before each request, and before anything reads the body (the CSRF check reads the form): a view that
+    receives files accepts `FEEDBACK_UPLOAD_MAX_FILES` files of `FEEDBACK_UPLOAD_MAX_BYTES` beside its form;
+    every other keeps `MAX_CONTENT_LENGTH`, so that nobody sends a hundred megabytes to a sign-in form. Only a
+    multipart body, whose text fields werkzeug limits one by one (`MAX_FORM_MEMORY_SIZE`): an urlencoded body
+    is read in memory whole."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "receives_files", False) and request.mimetype == "multipart/form-data":
+        config = current_app.config
+        files = config["FEEDBACK_UPLOAD_MAX_FILES"] * config["FEEDBACK_UPLOAD_MAX_BYTES"]
+        request.max_content_length = files + config["MAX_CONTENT_LENGTH"]

@@ -18,6 +18,7 @@ import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
+from urllib.parse import quote
 
 import filetype
 import sqlalchemy as sa
@@ -185,7 +186,8 @@ def check_uploads(files: Iterable) -> list[Upload]:
 
 
 def attachment_path(attachment: Attachment) -> str:
-    return f"/fils/{attachment.thread_id}/fichiers/{attachment.id}"
+    """Where the file is served (`views.attachment`), ending with its name for those who read the link."""
+    return f"/fils/{attachment.thread_id}/fichiers/{attachment.id}/{quote(attachment.name)}"
 
 
 def attachment_links(message_ids: Sequence[int]) -> dict[int, list[tuple[str, str]]]:
@@ -236,11 +238,14 @@ def store_uploads(message: Message, uploads: Sequence[Upload]) -> list[Attachmen
 
 
 def _forget_stored(session) -> None:
-    session.info.pop(_STORED, None)
+    if not session.in_nested_transaction():  # a savepoint's release is not yet the commit
+        session.info.pop(_STORED, None)
 
 
-def _delete_stored(session) -> None:
-    keys = session.info.pop(_STORED, None)
+def _delete_uncommitted(session, transaction) -> None:
+    if transaction.parent is not None:  # a savepoint: the files wait for the whole transaction
+        return
+    keys = session.info.pop(_STORED, None)  # what a commit has not taken (`_forget_stored`)
     if not keys:
         return
     box = storage()
@@ -249,7 +254,8 @@ def _delete_stored(session) -> None:
 
 
 def register() -> None:
-    """Called by the application factory: files written in a transaction that is rolled back are deleted."""
+    """Called by the application factory: files written in a transaction that ends without a commit (rolled
+    back, or the session closed after an error) are deleted."""
     if not sa.event.contains(Session, "after_commit", _forget_stored):
         sa.event.listen(Session, "after_commit", _forget_stored)
-        sa.event.listen(Session, "after_rollback", _delete_stored)  # the database's rollback, not a savepoint's
+        sa.event.listen(Session, "after_transaction_end", _delete_uncommitted)

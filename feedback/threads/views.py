@@ -20,7 +20,7 @@ from feedback.forms import Form
 from feedback.htmx import add_vary_header, is_partial_request
 from feedback.markdown import render_markdown
 from feedback.pagination import page_number
-from feedback.storage import storage
+from feedback.storage import receives_files, storage
 from feedback.threads import queries, services
 from feedback.threads.attachments import AttachmentError, check_uploads
 from feedback.threads.forms import (
@@ -38,7 +38,7 @@ from feedback.threads.forms import (
     WithdrawForm,
 )
 from feedback.threads.models import Attachment, Message, Thread, ThreadKind, ThreadStatus, UseCase
-from feedback.threads.workflow import can, can_edit_message, status_choices
+from feedback.threads.workflow import can, can_edit_message, readable_messages, status_choices
 
 blueprint = Blueprint("threads", __name__)
 
@@ -174,6 +174,7 @@ def new_thread_choice():
 
 
 @blueprint.post("/fils/nouveau")
+@receives_files
 @limiter.limit("20 per hour")
 @login_required
 def create_thread():
@@ -435,6 +436,7 @@ def _run(thread: Thread, form_name: str, form, operation, message: str):
 
 
 @blueprint.post("/fils/<int:thread_id>/messages")
+@receives_files
 @limiter.limit("60 per hour")
 def reply(thread_id: int):
     thread = _action(thread_id, "reply")
@@ -463,14 +465,16 @@ def _checked_files(form) -> list:
 
 
 @blueprint.get("/fils/<int:thread_id>/fichiers/<int:attachment_id>")
-def attachment(thread_id: int, attachment_id: int):
-    """A message's file, to those who may read the message: downloaded, never shown in the page's origin."""
-    thread = _load(thread_id)
-    found = db.session.get(Attachment, attachment_id)
-    if found is None or found.thread_id != thread.id:
-        abort(404)
-    message = found.message
-    if message.hidden_at is not None or (message.internal and not can(current_user, "see_internal", thread)):
+@blueprint.get("/fils/<int:thread_id>/fichiers/<int:attachment_id>/<name>")
+def attachment(thread_id: int, attachment_id: int, name: str | None = None):
+    """A message's file, to those who may read the message (the timeline's own condition): downloaded, never
+    shown in the page's origin. The name in the path is for people and browsers; the file is its id's."""
+    found = db.session.scalar(
+        sa.select(Attachment)
+        .join(Message, Message.id == Attachment.message_id)
+        .where(Attachment.id == attachment_id, Attachment.thread_id == thread_id, readable_messages(current_user))
+    )
+    if found is None:
         abort(404)
     disposition = content_disposition(found.name)
     elsewhere = storage().url(found.storage_key, download_name=disposition)
