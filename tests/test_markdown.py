@@ -295,15 +295,16 @@ def _median_seconds(source: str) -> float:
 def test_pathological_input_renders_in_time_linear_in_its_length(name):
     """Compared with itself, not with a clock: a machine twice as slow renders both lengths twice as slowly. Four
     times the text takes about four times as long when rendering is linear, sixteen times when it is quadratic;
-    below 20 ms the ratio is noise, and no input may take a second."""
+    below 50 ms the ratio is noise, and no input may take a second."""
     source = PATHOLOGICAL[name]
     assert len(source) <= LIMIT
 
-    whole = _median_seconds(source)
-    quarter = _median_seconds(source[: len(source) // 4])
+    # The fastest of several runs: what other processes take from the machine only ever adds time.
+    whole = min(_median_seconds(source) for _ in range(3))
+    quarter = min(_median_seconds(source[: len(source) // 4]) for _ in range(3))
 
     assert whole < 1.0, f"{name}: {whole * 1000:.0f} ms"
-    assert whole < 0.02 or whole < 8 * quarter, f"{name}: {quarter * 1000:.0f} ms, then {whole * 1000:.0f} ms for 4×"
+    assert whole < 0.05 or whole < 12 * quarter, f"{name}: {quarter * 1000:.0f} ms, then {whole * 1000:.0f} ms for 4×"
 
 
 def _depth(html: str) -> int:
