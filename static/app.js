@@ -3,16 +3,20 @@
   "use strict";
   // After an action updates a part of the page in place, the button that was pressed may be gone: move the
   // keyboard focus to the confirmation or error message, or else to the first field in error, so that
-  // keyboard and screen-reader users keep their place and hear the outcome.
+  // keyboard and screen-reader users keep their place and hear the outcome. A confirmation may have come into
+  // the page's live region (#notices, swapped out of band); it takes the focus once, so that a later swap
+  // elsewhere (a preview) does not send the focus back to it.
   document.addEventListener("htmx:afterSwap", function (event) {
     var swapped = event.detail.target;
     if (swapped && !swapped.isConnected && swapped.id) {
       swapped = document.getElementById(swapped.id); // replaced by an outerHTML swap
     }
     var scope = swapped && swapped.isConnected ? swapped : document;
-    var target = scope.querySelector("[data-focus-after-swap], [aria-invalid='true']");
+    var target = scope.querySelector("[data-focus-after-swap], [aria-invalid='true']") ||
+      document.querySelector("#notices [data-focus-after-swap]");
     if (target) {
       target.focus();
+      target.removeAttribute("data-focus-after-swap");
     }
   });
 

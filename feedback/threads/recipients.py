@@ -263,6 +263,8 @@ def notify_event(
             text = f"{who} demande des précisions sur {title}"
         else:
             text = f"{who} a passé {title} au statut « {status.label} »"
+        if status == ThreadStatus.WITHDRAWN and payload.get("motive"):  # why, said to the author in the sentence
+            text = f"{text} : « {payload['motive']} »"
         people = recipients(thread, actor)
     elif event.type in ("transferred", "routed"):
         kind = NotificationKind.TRANSFERRED if event.type == "transferred" else NotificationKind.ROUTED

@@ -387,14 +387,15 @@ def withdraw_thread(
     thread: Thread, actor: User, *, motive: str | None = None, expected_version: int | None = None
 ) -> None:
     """The author withdraws their thread; a curator may withdraw someone else's, saying why (the motive is
-    posted on the thread and told to the author)."""
+    kept in the event, posted on the thread and told to the author)."""
     _require(actor, "withdraw", thread)
     _check_version(thread, expected_version)
     motive = (motive or "").strip()
     if actor.id != thread.author_id and not motive:
         raise ThreadError("Dites à l'auteur pourquoi ce fil est retiré : le motif est obligatoire.", "motive")
     now = utcnow()
-    event = _change(thread, actor, ThreadStatus.WITHDRAWN, now)
+    payload: dict = {"motive": motive} if motive else {}
+    event = _change(thread, actor, ThreadStatus.WITHDRAWN, now, **payload)
     message = None
     if motive:
         message = post_message(thread, actor, motive, posted_at=now, moves_status=False, notify=False)

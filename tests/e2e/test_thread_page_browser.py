@@ -122,7 +122,9 @@ def test_the_page_with_every_panel_open_fits_the_screen(new_page, cast, who, wid
     assert _fits(page), f"the thread page scrolls sideways for the {who} at {width} px: {page.evaluate(WIDEST)}"
     if who == "member":
         page.goto("/boite-de-reception")
-        assert _fits(page), f"the inbox scrolls sideways at {width} px"
+        expect(page.locator(".inbox-tabs")).to_be_visible()
+        page.screenshot(path=str(tmp_path / f"boite-{width}.png"), full_page=True)
+        assert _fits(page), f"the inbox scrolls sideways at {width} px: {page.evaluate(WIDEST)}"
 
 
 @pytest.mark.parametrize("who", ["member", "curator", "author"])
@@ -158,14 +160,32 @@ def test_the_preview_shows_the_message_as_it_will_be_and_posts_nothing(new_page,
     expect(page.locator("#body")).to_have_value("Un *essai*")
 
 
-def test_messages_after_actions_in_place_replace_each_other(new_page, cast):
+def test_messages_after_actions_in_place_replace_each_other_in_one_live_region(new_page, cast):
     page = new_page()
     log_in(page, cast["author"].email)
-    page.goto(f"/fils/{cast['thread']}")
-    page.get_by_label("Votre réponse").fill("Première précision.")
+    page.goto("/fils/nouveau?type=question")
+    page.get_by_label("Service producteur").select_option(
+        label="Direction départementale des territoires et de la mer du Calvados"
+    )
+    page.locator("#title").fill("Quelle est la fréquence de mise à jour du zonage ?")
+    page.locator("#body").fill("Bonjour, à quel rythme le zonage est-il mis à jour ?")
+    page.get_by_role("button", name="Publier").click()
+    notices = page.locator("#notices")
+    expect(notices).to_have_attribute("role", "status")
+    expect(notices).to_contain_text("Votre message est publié. Vous serez tenu·e au courant des réponses.")
+
+    page.get_by_label("Votre réponse").fill("Une précision : pour la commune de Honfleur.")
     page.get_by_role("button", name="Envoyer").click()
-    expect(page.locator("#thread-body [role=status]")).to_have_count(1)
-    page.get_by_label("Votre réponse").fill("Deuxième précision.")
-    page.get_by_role("button", name="Envoyer").click()
-    expect(page.locator(".timeline__message")).to_have_count(4)
+    expect(page.locator(".timeline__message")).to_have_count(2)
+    expect(notices).to_have_text("Votre message est publié.")  # the confirmation of the page's load is gone
+    expect(notices.locator(".fr-alert")).to_be_focused()
+
+    page.get_by_role("button", name="Ne plus suivre").click()
+    expect(notices).to_have_text("C'est noté.")
+    expect(page.locator("main .fr-alert")).to_have_count(1)
     expect(page.locator("main [role=status]")).to_have_count(1)
+
+    page.get_by_label("Votre réponse").fill("")
+    page.get_by_role("button", name="Envoyer").click()  # refused: the error on its field, no confirmation left
+    expect(page.get_by_label("Votre réponse")).to_have_attribute("aria-invalid", "true")
+    expect(notices).to_have_text("")

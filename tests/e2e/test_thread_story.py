@@ -187,9 +187,9 @@ def test_a_dead_link_is_reported_answered_and_resolved(new_page, story):
     expect(answer).to_contain_text(f"{story['member_name']} pour {story['organisation']}")
     expect(answer.get_by_text("Réponse officielle", exact=True)).to_be_visible()
     expect(_status_badge(member)).to_have_text("Pris en compte")
-    expect(member.locator("#thread-body").get_by_role("status")).to_have_text("Votre message est publié.")
+    expect(member.get_by_role("status")).to_have_text("Votre message est publié.")
     # The pressed button is gone with the swap: the keyboard focus lands on the confirmation (WCAG 2.4.3).
-    expect(member.locator("#thread-body").get_by_role("status")).to_be_focused()
+    expect(member.get_by_role("status").locator(".fr-alert")).to_be_focused()
     expect(member.get_by_label(re.compile(r"^Votre réponse\b"))).to_have_value("")
     assert _same_page(member), "the reply reloaded the whole page instead of swapping the thread in place"
     assert urlsplit(member.url).path == thread_path
@@ -202,8 +202,8 @@ def test_a_dead_link_is_reported_answered_and_resolved(new_page, story):
     status_panel.get_by_role("button", name="Changer le statut").click()
 
     expect(_status_badge(member)).to_have_text("Résolu", timeout=WAIT_MS)
-    expect(member.locator("#thread-body").get_by_role("status")).to_have_text("Le statut du fil est changé.")
-    expect(member.locator("#thread-body").get_by_role("status")).to_be_focused()
+    expect(member.get_by_role("status")).to_have_text("Le statut du fil est changé.")
+    expect(member.get_by_role("status").locator(".fr-alert")).to_be_focused()
     expect(_official_message(member, RESOLUTION)).to_be_visible()
     assert _same_page(member), "the status change reloaded the whole page instead of swapping the thread in place"
     assert urlsplit(member.url).path == thread_path

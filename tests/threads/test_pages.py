@@ -488,7 +488,8 @@ def test_an_htmx_reply_returns_the_thread_body_with_the_message_and_the_new_badg
 
     assert response.status_code == 200
     assert "<html" not in html(response)
-    assert html(response).lstrip().startswith('<div id="thread-body">')
+    assert html(response).lstrip().startswith('<div id="notices" hx-swap-oob="innerHTML">')  # then the thread
+    assert '<div id="thread-body">' in html(response)
     assert "<strong>regardons</strong>" in html(response)
     assert status_badge(response) == "Pris en compte"
     assert "Votre message est publié." in page_text(response)
