@@ -19,7 +19,7 @@ $(INSTALLED): pyproject.toml $(CONSTRAINTS)
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 ou plus récent est nécessaire"; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c $(CONSTRAINTS) -e '.[test]'
+	$(PY) -m pip install --quiet -c $(CONSTRAINTS) -e '.[test,bench]'
 	@touch $(INSTALLED)
 
 install: $(INSTALLED)
@@ -62,7 +62,7 @@ lock:
 	rm -rf .lock-venv
 	$(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/pip install --quiet --upgrade pip
-	.lock-venv/bin/pip install --quiet -e '.[test]'
+	.lock-venv/bin/pip install --quiet -e '.[test,bench]'
 	{ echo "# The versions CI tested: 'make lock' writes this file from pyproject.toml (see the README)."; \
 	  .lock-venv/bin/pip freeze --exclude-editable; } > $(CONSTRAINTS)
 	rm -rf .lock-venv
