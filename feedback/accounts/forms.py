@@ -106,3 +106,54 @@ class AddMemberForm(Form):
 
 class RemoveMemberForm(Form):
     """Only the CSRF token: the membership is in the URL."""
+
+
+def current_password_field() -> PasswordField:
+    return PasswordField(
+        "Mot de passe actuel",
+        validators=[DataRequired(REQUIRED), Length(max=200)],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class PasswordChangeForm(Form):
+    current_password = current_password_field()
+    password = new_password_field("Nouveau mot de passe")
+    password_confirm = password_confirmation_field("Confirmez le nouveau mot de passe")
+
+
+class ProfileForm(Form):
+    name = StringField(
+        "Prénom et nom",
+        validators=[DataRequired(REQUIRED), Length(max=120, message="120 caractères au plus.")],
+        render_kw={"autocomplete": "name"},
+    )
+    employer_kind = SelectField(
+        "Vous travaillez pour",
+        choices=[(k.value, label) for k, label in EMPLOYER_KIND_LABELS.items()],
+        validators=[DataRequired("Choisissez le type de votre organisation.")],
+    )
+    employer_name = StringField(
+        "Nom de votre organisation",
+        validators=[DataRequired(REQUIRED), Length(max=200, message="200 caractères au plus.")],
+        render_kw={"autocomplete": "organization"},
+    )
+
+
+class EmailChangeForm(Form):
+    email = EmailField(
+        "Nouvelle adresse électronique",
+        description="Un lien de confirmation y sera envoyé ; l'adresse change quand vous l'ouvrez. "
+        "Format attendu : nom@domaine.fr",
+        validators=[DataRequired(REQUIRED), Email(EMAIL_INVALID, check_deliverability=False), Length(max=254)],
+        render_kw={"autocomplete": "email"},
+    )
+    email_password = PasswordField(
+        "Mot de passe actuel",
+        validators=[DataRequired(REQUIRED), Length(max=200)],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class ConfirmActionForm(Form):
+    """Only the CSRF token: a button that does one thing (log out everywhere, end one session)."""

@@ -119,6 +119,9 @@ class User(UserMixin, Model):
     datagouv_id: Mapped[str | None] = mapped_column(sa.String(24), unique=True)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user", cascade="all, delete-orphan")
+    browser_sessions: Mapped[list[UserSession]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )
 
     @validates("email")
     def _lower_email(self, key, value: str) -> str:
@@ -136,9 +139,20 @@ class User(UserMixin, Model):
         return hashlib.sha256((self.password_hash or "").encode()).hexdigest()[:16]
 
     def get_id(self) -> str:
-        """What the session remembers: the id and the password's fingerprint, so that changing or resetting the
-        password ends every other session of the account (`accounts.views.load_user`)."""
-        return f"{self.id}:{self.password_fingerprint}"
+        """What the session cookie and the remember-me cookie hold: the account's id and the key of the browser
+        session it was signed in with (`UserSession`), so that ending that row on the server signs the browser
+        out whatever cookie it kept (`accounts.views.load_user`)."""
+        browser_session = self.browser_session
+        return f"{self.id}:{browser_session.key if browser_session else ''}"
+
+    @property
+    def browser_session(self) -> UserSession | None:
+        """The server-side session of the browser this account is signed in with in the current request."""
+        return self.__dict__.get("_browser_session")
+
+    @browser_session.setter
+    def browser_session(self, value: UserSession | None) -> None:
+        self.__dict__["_browser_session"] = value
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts.
@@ -169,6 +183,32 @@ class User(UserMixin, Model):
 
 def normalise_email(value: str) -> str:
     return value.strip().lower()
+
+
+class UserSession(Model):
+    """One signed-in browser: created at log-in, ended at log-out (or by « se déconnecter partout », a password
+    change, a suspension). The cookies only name it (`User.get_id`); a cookie copied from a browser stops working
+    as soon as its row is ended."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    user_agent: Mapped[str] = mapped_column(sa.String(255), default="")
+    remembered: Mapped[bool] = mapped_column(default=False)
+
+    user: Mapped[User] = relationship(back_populates="browser_sessions")
+
+    @property
+    def is_live(self) -> bool:
+        return self.ended_at is None
+
+    def __repr__(self) -> str:
+        return f"<UserSession {self.id} of user {self.user_id}>"
 
 
 class Organisation(Model):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import secrets
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app, render_template
@@ -17,6 +19,7 @@ from feedback.accounts.models import (
     OrganisationKind,
     Role,
     User,
+    UserSession,
     normalise_email,
 )
 from feedback.database import utcnow
@@ -152,16 +155,37 @@ def can_receive_account_mail(user: User) -> bool:
 
 
 def _queue_account_mail(
-    user: User, kind: str, token: str, subject: str, template: str, **context
+    user: User, kind: str, token: str, subject: str, template: str, *, to_address: str | None = None, **context
 ) -> OutgoingMail | None:
+    """Queue an account mail to the account's address (or `to_address`). `template` names a pair of templates
+    of `templates/mail/` (a `.txt` and an `.html`), or a path of its own with a slash."""
     context.update(user=user)
+    path = template if "/" in template else f"mail/{template}"
     return queue_mail(
         f"account:{kind}:{user.id}:{tokens.token_digest(token)}",
-        user.email,
+        to_address or user.email,
         subject,
-        render_template(f"mail/{template}.txt", **context),
-        render_template(f"mail/{template}.html", **context),
+        render_template(f"{path}.txt", **context),
+        render_template(f"{path}.html", **context),
         recipient_id=user.id,
+    )
+
+
+def _queue_account_notice(
+    user: User, kind: str, subject: str, paragraphs: list[str], *, to_address: str | None = None, **context
+) -> OutgoingMail | None:
+    """A mail that tells the person what happened to their account (no link to act on, except `link`)."""
+    context.setdefault("link", None)
+    return _queue_account_mail(
+        user,
+        kind,
+        secrets.token_urlsafe(12),
+        subject,
+        "accounts/mail/notice",
+        to_address=to_address,
+        title=subject,
+        paragraphs=paragraphs,
+        **context,
     )
 
 
@@ -219,6 +243,7 @@ def reset_password(token: str, password: str) -> User:
     check_password_strength(password)
     user.set_password(password)
     user.confirmed = True
+    end_all_sessions(user)
     db.session.flush()
     return user
 
@@ -252,3 +277,211 @@ def organisation_members(organisation: Organisation) -> list[Membership]:
             .order_by(Membership.role, User.name)  # "coordinator" before "member"
         )
     )
+
+
+# --- browser sessions -------------------------------------------------------------------------------------
+
+# How often a live session's `last_seen_at` is written: often enough to tell a person when each of their
+# browsers was last used, seldom enough not to write on every page.
+SESSION_SEEN_EVERY = timedelta(minutes=10)
+USER_AGENT_LENGTH = 255
+
+
+def start_session(user: User, *, user_agent: str = "", remembered: bool = False) -> UserSession:
+    """A new server-side session for a browser that just signed in; it becomes `user.browser_session`, which
+    the cookies will name (`User.get_id`)."""
+    browser_session = UserSession(
+        key=secrets.token_urlsafe(32),
+        user=user,
+        user_agent=(user_agent or "")[:USER_AGENT_LENGTH],
+        remembered=remembered,
+    )
+    db.session.add(browser_session)
+    db.session.flush()
+    user.browser_session = browser_session
+    return browser_session
+
+
+def user_of_session(cookie_id: str) -> User | None:
+    """The account a session cookie or a remember-me cookie names (`User.get_id`), when its server-side session
+    is live and the account active; None otherwise (ended session, suspended account, tampered or old cookie)."""
+    user_id, _, key = cookie_id.partition(":")
+    if not user_id.isdigit() or not key:
+        return None
+    browser_session = db.session.scalars(
+        sa.select(UserSession)
+        .join(UserSession.user)
+        .options(contains_eager(UserSession.user))
+        .where(UserSession.key == key, UserSession.ended_at.is_(None))
+    ).first()
+    if browser_session is None or browser_session.user_id != int(user_id) or not browser_session.user.active:
+        return None
+    user = browser_session.user
+    user.browser_session = browser_session
+    return user
+
+
+def session_seen(browser_session: UserSession) -> bool:
+    """Note that the session is being used; True when `last_seen_at` was changed (and needs a commit)."""
+    now = utcnow()
+    if now - browser_session.last_seen_at < SESSION_SEEN_EVERY:
+        return False
+    browser_session.last_seen_at = now
+    db.session.flush()
+    return True
+
+
+def end_session(browser_session: UserSession | None) -> None:
+    """End one browser's session: its cookies, wherever they were copied, stop working."""
+    if browser_session is not None and browser_session.ended_at is None:
+        browser_session.ended_at = utcnow()
+        db.session.flush()
+
+
+def end_all_sessions(user: User, *, keep: UserSession | None = None) -> int:
+    """End every live session of the account (but `keep`, the browser that asks, when given): « se déconnecter
+    partout », a password change or reset, a suspended account. Returns how many were ended."""
+    ended = [browser_session for browser_session in live_sessions(user) if browser_session is not keep]
+    now = utcnow()
+    for browser_session in ended:
+        browser_session.ended_at = now
+    db.session.flush()
+    return len(ended)
+
+
+def live_sessions(user: User) -> list[UserSession]:
+    """The browsers the account is signed in with, the most recently used first."""
+    return list(
+        db.session.scalars(
+            sa.select(UserSession)
+            .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+            .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())
+        )
+    )
+
+
+# --- sign-up without telling who has an account --------------------------------------------------------------
+
+
+def register(
+    *, email: str, name: str, password: str, employer_kind: EmployerKind, employer_name: str
+) -> OutgoingMail | None:
+    """Sign-up as the form does it. A new address gets an account and the mail that confirms it; an address
+    that already has an account gets no second one, and its owner a mail saying someone tried (at most one an
+    hour). The caller answers the same in both cases, so that the form tells nobody which addresses have an
+    account. Returns the mail to send, if any."""
+    existing = find_user_by_email(email)
+    if existing is None:
+        user = create_user(
+            email=email, name=name, password=password, employer_kind=employer_kind, employer_name=employer_name
+        )
+        return queue_confirmation_mail(user)
+    check_password_strength(password)
+    User().set_password(password)  # as long as creating an account takes
+    if not can_receive_account_mail(existing):
+        return None
+    return _queue_account_mail(
+        existing,
+        "signup-attempt",
+        utcnow().strftime("%Y-%m-%dT%H"),  # one such mail an hour at most
+        "Tentative de création d'un compte avec votre adresse",
+        "accounts/mail/notice",
+        title="Tentative de création d'un compte avec votre adresse",
+        paragraphs=[
+            "Quelqu'un, peut-être vous, a tenté de créer un compte sur la plateforme « Retours sur les données "
+            "Ecosphères » avec votre adresse électronique. Votre compte existe déjà : aucun autre compte n'a été "
+            "créé et le vôtre n'a pas changé.",
+            "Si c'était vous, connectez-vous avec votre mot de passe, ou choisissez-en un nouveau avec "
+            "« Mot de passe oublié ? » sur la page de connexion.",
+            "Si ce n'était pas vous, ignorez ce courriel.",
+        ],
+        link=absolute_url("accounts.login"),
+        link_label="Se connecter",
+    )
+
+
+# --- the account page: password, profile, address ------------------------------------------------------------
+
+WRONG_CURRENT_PASSWORD = "Le mot de passe actuel n'est pas le bon."
+
+
+def change_password(user: User, current_password: str, new_password: str) -> OutgoingMail | None:
+    """Change the password from the account page: the current one is asked, the new one follows the sign-up
+    rule, every other browser is signed out, and a mail tells the address. Raises AccountError."""
+    if not user.check_password(current_password):
+        raise AccountError(WRONG_CURRENT_PASSWORD)
+    check_password_strength(new_password)
+    user.set_password(new_password)
+    end_all_sessions(user, keep=user.browser_session)
+    return _queue_account_notice(
+        user,
+        "password-changed",
+        "Votre mot de passe a été changé",
+        [
+            "Le mot de passe de votre compte sur la plateforme « Retours sur les données Ecosphères » vient "
+            "d'être changé depuis la page « Mon compte ». Les autres navigateurs connectés à votre compte ont été "
+            "déconnectés.",
+            "Si c'était vous, vous n'avez rien à faire.",
+            "Si ce n'était pas vous, choisissez tout de suite un nouveau mot de passe avec « Mot de passe "
+            "oublié ? » sur la page de connexion, puis prévenez l'administrateur de la plateforme.",
+        ],
+        link=absolute_url("accounts.forgotten_password"),
+        link_label="Choisir un nouveau mot de passe",
+    )
+
+
+def update_profile(user: User, *, name: str, employer_kind: EmployerKind, employer_name: str) -> None:
+    user.name = name.strip()
+    user.employer_kind = EmployerKind(employer_kind).value
+    user.employer_name = employer_name.strip()
+    db.session.flush()
+
+
+def request_email_change(user: User, password: str, new_email: str) -> OutgoingMail | None:
+    """Mail a link to the new address; the address changes only when it is opened (`change_email`). An address
+    that another account uses gets nothing, and the caller answers the same, so that the form tells nobody which
+    addresses have an account. Raises AccountError for a wrong password or the account's own address."""
+    if not user.check_password(password):
+        raise AccountError(WRONG_CURRENT_PASSWORD)
+    new_email = normalise_email(new_email)
+    if new_email == user.email:
+        raise AccountError("C'est déjà l'adresse de votre compte.")
+    if find_user_by_email(new_email) is not None:
+        return None
+    token = tokens.email_change_token(user, new_email)
+    return _queue_account_mail(
+        user,
+        "email-change",
+        token,
+        "Confirmez votre nouvelle adresse électronique",
+        "accounts/mail/email_change",
+        to_address=new_email,
+        new_email=new_email,
+        link=absolute_url("accounts.change_email", token=token),
+        validity_hours=int(tokens.EMAIL_CHANGE_VALIDITY.total_seconds() // 3600),
+    )
+
+
+def change_email(token: str) -> tuple[User, OutgoingMail | None]:
+    """Give the account the address a change-of-address link was sent to, and tell the former address. Raises
+    `tokens.TokenError` for a link that cannot be used (or an address taken since)."""
+    user, new_email = tokens.email_change_from_token(token)
+    if find_user_by_email(new_email) is not None:
+        raise tokens.TokenError(tokens.EMAIL_CHANGE_STALE)
+    former = user.email
+    user.email = new_email
+    user.confirmed = True  # the link reached the new address
+    db.session.flush()
+    notice = _queue_account_notice(
+        user,
+        "email-changed",
+        "L'adresse électronique de votre compte a changé",
+        [
+            "L'adresse électronique de votre compte sur la plateforme « Retours sur les données Ecosphères » "
+            f"vient d'être remplacée par {new_email}. Les courriels de la plateforme iront désormais à cette "
+            "adresse.",
+            "Si ce n'était pas vous, prévenez tout de suite l'administrateur de la plateforme.",
+        ],
+        to_address=former,
+    )
+    return user, notice

@@ -1,12 +1,13 @@
-"""Signed, expiring links sent by mail: e-mail confirmation and password reset.
+"""Signed, expiring links sent by mail: e-mail confirmation, password reset and change of address.
 
 Nothing is stored: the link carries what it is about, signed with the application's SECRET_KEY and a salt of
 its own purpose (a confirmation link cannot be used to reset a password), and the signing time, from which
 itsdangerous refuses a link older than its validity. What the link is about is checked against the account
 as it is now, which makes a link die when the account changes: a confirmation link names the address it was
 sent to (a changed address invalidates it), a reset link names a fingerprint of the current password hash (so
-it serves once: the new password changes the hash). A random part makes each link new, so that a mail sent
-again is a new mail of the outbox, not the same one refused as a duplicate.
+it serves once: the new password changes the hash), a change-of-address link names the address it replaces. A
+random part makes each link new, so that a mail sent again is a new mail of the outbox, not the same one refused
+as a duplicate.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from feedback.extensions import db
 
 CONFIRMATION_SALT = "feedback.accounts.confirm-email"
 PASSWORD_RESET_SALT = "feedback.accounts.reset-password"
+EMAIL_CHANGE_SALT = "feedback.accounts.change-email"
+EMAIL_CHANGE_VALIDITY = timedelta(hours=24)
 CONFIRMATION_VALIDITY = timedelta(days=7)
 PASSWORD_RESET_VALIDITY = timedelta(hours=1)
 
@@ -46,6 +49,18 @@ RESET_INVALID = (
 RESET_USED = (
     "Ce lien de réinitialisation a déjà servi : le mot de passe du compte a changé depuis son envoi. "
     "Demandez-en un nouveau si nécessaire."
+)
+EMAIL_CHANGE_EXPIRED = (
+    "Ce lien de changement d'adresse a expiré : il est valable 24 heures. Refaites la demande depuis la page "
+    "« Mon compte »."
+)
+EMAIL_CHANGE_INVALID = (
+    "Ce lien de changement d'adresse n'est pas valide. Vérifiez qu'il a été copié en entier, ou refaites la "
+    "demande depuis la page « Mon compte »."
+)
+EMAIL_CHANGE_STALE = (
+    "Ce lien de changement d'adresse ne peut plus servir : l'adresse du compte a changé depuis son envoi, ou la "
+    "nouvelle adresse est déjà utilisée. Refaites la demande depuis la page « Mon compte » si nécessaire."
 )
 
 
@@ -112,3 +127,23 @@ def user_from_password_reset_token(token: str) -> User:
     if not hmac.compare_digest(str(payload.get("password", "")), user.password_fingerprint):
         raise TokenError(RESET_USED)
     return user
+
+
+def email_change_token(user: User, new_email: str) -> str:
+    return _serializer(EMAIL_CHANGE_SALT).dumps(
+        {"user": user.id, "email": user.email, "new_email": new_email, "nonce": _nonce()}
+    )
+
+
+def email_change_from_token(token: str) -> tuple[User, str]:
+    """The account and the new address a change-of-address link confirms; TokenError when the link is expired,
+    tampered with, or the account's address changed since it was sent."""
+    user, payload = _load(
+        token, EMAIL_CHANGE_SALT, EMAIL_CHANGE_VALIDITY, expired=EMAIL_CHANGE_EXPIRED, invalid=EMAIL_CHANGE_INVALID
+    )
+    new_email = payload.get("new_email")
+    if not isinstance(new_email, str) or not new_email:
+        raise TokenError(EMAIL_CHANGE_INVALID)
+    if payload.get("email") != user.email or not user.active:
+        raise TokenError(EMAIL_CHANGE_STALE)
+    return user, new_email

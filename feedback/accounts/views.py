@@ -1,15 +1,24 @@
 from __future__ import annotations
 
-import hmac
-from urllib.parse import urlsplit
+import re
+from urllib.parse import unquote, urlsplit
 
 from flask import Blueprint, after_this_request, current_app, flash, redirect, render_template, request, url_for
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
-from feedback.accounts import services
-from feedback.accounts.forms import LoginForm, NewPasswordForm, PasswordResetRequestForm, SignupForm
-from feedback.accounts.models import EmployerKind, User, normalise_email
+from feedback.accounts import login_attempts, services
+from feedback.accounts.forms import (
+    ConfirmActionForm,
+    EmailChangeForm,
+    LoginForm,
+    NewPasswordForm,
+    PasswordChangeForm,
+    PasswordResetRequestForm,
+    ProfileForm,
+    SignupForm,
+)
+from feedback.accounts.models import EmployerKind, User, UserSession, normalise_email
 from feedback.accounts.tokens import TokenError, user_from_password_reset_token
 from feedback.extensions import db, limiter, login_manager
 from feedback.mail.delivery import deliver
@@ -20,33 +29,55 @@ blueprint = Blueprint("accounts", __name__)
 
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
-    """The account of a session (`User.get_id`), unless its password changed since the session began."""
-    user_id, _, fingerprint = session_id.partition(":")
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    if user is None or not hmac.compare_digest(fingerprint, user.password_fingerprint):
-        return None
-    return user
+    """The account a session cookie or a remember-me cookie names (`User.get_id`), while its server-side
+    session is live and the account active: logging out, « se déconnecter partout », a password change or a
+    suspension end the session on the server, and every copy of its cookies with it."""
+    return services.user_of_session(session_id)
+
+
+@blueprint.before_app_request
+def note_session_seen() -> None:
+    """Write when a signed-in browser was last used (at most every few minutes, before the request changes
+    anything, so that committing here commits nothing else)."""
+    browser_session = current_user.browser_session if current_user.is_authenticated else None
+    if browser_session is not None and services.session_seen(browser_session):
+        db.session.commit()
+
+
+# Control characters (tabs, line breaks: browsers drop them from a URL, a header cannot hold them).
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+# And in a path of this site, no space either (encoded or not: none of its paths has one).
+_NOT_IN_A_PATH = re.compile(r"[\x00-\x20\x7f\\]")
 
 
 def _safe_next(target: str | None) -> str | None:
-    """Only a path of this site: never an open redirect to another host."""
-    if not target:
+    """Only a path of this site: never an open redirect to another host, whatever its spelling (`//host`,
+    `/\\host`, `https:host`, `\\\\host`, encoded as `%2F%2Fhost` or `/%5Chost`, tabs or line breaks inside),
+    and never a character that cannot go in a Location header."""
+    if not target or len(target) > 2000 or _CONTROL_CHARACTERS.search(target) or "\\" in target:
         return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    decoded = target
+    for _ in range(3):  # what a browser or a proxy on the way might decode
+        decoded = unquote(decoded)
+    decoded_path = decoded.split("?", 1)[0].split("#", 1)[0]
+    if _NOT_IN_A_PATH.search(target.split("?", 1)[0].split("#", 1)[0]) or _NOT_IN_A_PATH.search(decoded_path):
         return None
+    for form in (target, decoded_path):
+        parts = urlsplit(form)
+        if not form.startswith("/") or form.startswith("//") or parts.scheme or parts.netloc:
+            return None
     return target
 
 
-def _deliver_after_response(mail: OutgoingMail | None) -> None:
+def _deliver_after_response(*mails: OutgoingMail | None) -> None:
     """Send an account mail as soon as the answer has gone to the browser.
 
     The mail is committed with the request; delivering it once the response is sent keeps the page from
     waiting on the mail server and makes the password reset form answer in the same time whether a mail was
     queued or not. A mail the server does not take stays pending for the `notifications send` worker."""
-    if mail is None:
+    mail_ids = [mail.id for mail in mails if mail is not None]
+    if not mail_ids:
         return
-    mail_ids = [mail.id]
     app = current_app._get_current_object()  # type: ignore[attr-defined]  # the proxy's documented way
 
     def send() -> None:
@@ -62,10 +93,17 @@ def _deliver_after_response(mail: OutgoingMail | None) -> None:
         return response
 
 
-def _submitted_address() -> str:
-    """The rate-limit key of the password reset form: the address asked for, whoever asks."""
+def _submitted_address_and_client() -> str:
+    """The rate-limit key of the password reset form: the address asked for, from this client. Keyed on the
+    address alone, anyone could use up the limit of someone else's address and keep its owner from resetting
+    their password; the per-client limit bounds what one client can send to all addresses."""
     address = normalise_email(request.form.get("email", ""))[:254]
-    return f"address:{address}" if address else get_remote_address()
+    client = get_remote_address()
+    return f"address:{address}:client:{client}" if address else client
+
+
+def _signed_in_user_key() -> str:
+    return f"user:{getattr(current_user, 'id', None)}"
 
 
 def _unusable_link(message: str, *, action_url: str, action_label: str):
@@ -85,7 +123,7 @@ def signup():
     form = SignupForm()
     if form.validate_on_submit():
         try:
-            user = services.create_user(
+            mail = services.register(
                 email=form.email.data,
                 name=form.name.data,
                 password=form.password.data,
@@ -93,55 +131,208 @@ def signup():
                 employer_name=form.employer_name.data,
             )
         except services.AccountError as error:
-            form.email.errors.append(str(error))
+            form.password.errors.append(str(error))
         else:
-            mail = services.queue_confirmation_mail(user)
             db.session.commit()
             _deliver_after_response(mail)
-            login_user(user)
-            flash(
-                f"Votre compte est créé. Bienvenue ! Un courriel vient d'être envoyé à {user.email} : "
-                "ouvrez le lien qu'il contient pour confirmer votre adresse.",
-                "success",
-            )
-            return redirect(url_for("home.index"), code=303)
+            # The same answer whether the address already had an account or not.
+            return redirect(url_for("accounts.signup_sent"), code=303)
     return render_template("accounts/signup.html", form=form)
 
 
+@blueprint.get("/inscription/envoyee")
+def signup_sent():
+    return render_template("accounts/signup_sent.html")
+
+
 @blueprint.route("/connexion", methods=["GET", "POST"])
-@limiter.limit("10 per minute;50 per hour", methods=["POST"])
+@limiter.limit(
+    "10 per minute;50 per hour", methods=["POST"], deduct_when=login_attempts.failed_attempt
+)  # failures only, per client
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
     form = LoginForm()
     error = None
+    status = 200
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data, form.password.data)
-        if user is None:
-            error = "Adresse électronique ou mot de passe incorrect."
+        address = form.email.data
+        if login_attempts.address_locked(address):
+            error, status = login_attempts.ADDRESS_LOCKED, 429
         else:
-            db.session.commit()
-            login_user(user, remember=form.remember.data)
-            flash(f"Vous êtes connecté·e, {user.name}.", "success")
-            return redirect(_safe_next(request.args.get("next")) or url_for("home.index"), code=303)
-    return render_template("accounts/login.html", form=form, error=error)
+            user = services.authenticate(address, form.password.data)
+            if user is None:
+                login_attempts.record_failure(address)
+                error = "Adresse électronique ou mot de passe incorrect."
+            else:
+                services.start_session(
+                    user, user_agent=request.headers.get("User-Agent", ""), remembered=bool(form.remember.data)
+                )
+                db.session.commit()
+                login_user(user, remember=form.remember.data)
+                flash(f"Vous êtes connecté·e, {user.name}.", "success")
+                return redirect(_safe_next(request.args.get("next")) or url_for("home.index"), code=303)
+    next_page = _safe_next(request.args.get("next"))
+    return render_template("accounts/login.html", form=form, error=error, next_page=next_page), status
 
 
 @blueprint.post("/deconnexion")
 def logout():
+    if current_user.is_authenticated:
+        services.end_session(current_user.browser_session)
+        db.session.commit()
     logout_user()
     flash("Vous êtes déconnecté·e.", "info")
     return redirect(url_for("home.index"), code=303)
 
 
+def _account_page(**forms):
+    """« Mon compte », with the forms of a failed submission kept as they were sent."""
+    user = current_user
+    forms.setdefault("profile_form", ProfileForm(obj=user, formdata=None))
+    forms.setdefault("password_form", PasswordChangeForm(formdata=None))
+    forms.setdefault("email_form", EmailChangeForm(formdata=None))
+    return render_template(
+        "accounts/account.html",
+        user=user,
+        sessions=services.live_sessions(user),
+        current_session=user.browser_session,
+        action_form=ConfirmActionForm(formdata=None),
+        **forms,
+    )
+
+
 @blueprint.get("/compte")
 @login_required
 def account():
-    return render_template("accounts/account.html", user=current_user)
+    return _account_page()
+
+
+@blueprint.post("/compte/profil")
+@login_required
+def update_profile():
+    form = ProfileForm()
+    if not form.validate_on_submit():
+        return _account_page(profile_form=form)
+    services.update_profile(
+        current_user,
+        name=form.name.data,
+        employer_kind=EmployerKind(form.employer_kind.data),
+        employer_name=form.employer_name.data,
+    )
+    db.session.commit()
+    flash("Vos informations sont enregistrées.", "success")
+    return redirect(url_for("accounts.account"), code=303)
+
+
+@blueprint.post("/compte/mot-de-passe")
+@limiter.limit("10 per hour", key_func=_signed_in_user_key)
+@login_required
+def change_password():
+    form = PasswordChangeForm()
+    if not form.validate_on_submit():
+        return _account_page(password_form=form)
+    if login_attempts.address_locked(current_user.email):
+        form.current_password.errors.append(login_attempts.ADDRESS_LOCKED)
+        return _account_page(password_form=form), 429
+    try:
+        mail = services.change_password(current_user, form.current_password.data, form.password.data)
+    except services.AccountError as error:
+        if str(error) == services.WRONG_CURRENT_PASSWORD:
+            login_attempts.record_failure(current_user.email)
+            form.current_password.errors.append(str(error))
+        else:
+            form.password.errors.append(str(error))
+        return _account_page(password_form=form)
+    db.session.commit()
+    _deliver_after_response(mail)
+    flash(
+        "Votre mot de passe est changé. Vos autres navigateurs ont été déconnectés ; un courriel vous le confirme.",
+        "success",
+    )
+    return redirect(url_for("accounts.account"), code=303)
+
+
+EMAIL_CHANGE_SENT = (
+    "Si cette adresse peut être utilisée, un courriel de confirmation y a été envoyé. L'adresse de votre compte "
+    "changera quand vous ouvrirez le lien qu'il contient."
+)
+
+
+@blueprint.post("/compte/adresse")
+@limiter.limit("5 per hour", key_func=_signed_in_user_key)
+@login_required
+def request_email_change():
+    form = EmailChangeForm()
+    if not form.validate_on_submit():
+        return _account_page(email_form=form)
+    if login_attempts.address_locked(current_user.email):
+        form.email_password.errors.append(login_attempts.ADDRESS_LOCKED)
+        return _account_page(email_form=form), 429
+    try:
+        mail = services.request_email_change(current_user, form.email_password.data, form.email.data)
+    except services.AccountError as error:
+        if str(error) == services.WRONG_CURRENT_PASSWORD:
+            login_attempts.record_failure(current_user.email)
+            form.email_password.errors.append(str(error))
+        else:
+            form.email.errors.append(str(error))
+        return _account_page(email_form=form)
+    db.session.commit()
+    _deliver_after_response(mail)
+    # The same answer whether another account uses the address or not.
+    flash(EMAIL_CHANGE_SENT, "info")
+    return redirect(url_for("accounts.account"), code=303)
+
+
+@blueprint.get("/compte/adresse/<token>")
+@limiter.limit("30 per hour")
+def change_email(token: str):
+    try:
+        user, notice = services.change_email(token)
+    except TokenError as error:
+        if current_user.is_authenticated:
+            return _unusable_link(str(error), action_url=url_for("accounts.account"), action_label="Mon compte")
+        return _unusable_link(str(error), action_url=url_for("accounts.login"), action_label="Se connecter")
+    db.session.commit()
+    _deliver_after_response(notice)
+    flash(f"L'adresse électronique de votre compte est désormais {user.email}.", "success")
+    if current_user.is_authenticated and current_user.id == user.id:
+        return redirect(url_for("accounts.account"), code=303)
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"), code=303)
+    return redirect(url_for("accounts.login"), code=303)
+
+
+@blueprint.post("/compte/deconnexion-partout")
+@login_required
+def logout_everywhere():
+    form = ConfirmActionForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("accounts.account"), code=303)
+    services.end_all_sessions(current_user)
+    db.session.commit()
+    logout_user()
+    flash("Vous êtes déconnecté·e de tous vos navigateurs et appareils.", "info")
+    return redirect(url_for("home.index"), code=303)
+
+
+@blueprint.post("/compte/sessions/<int:session_id>/fin")
+@login_required
+def end_session(session_id: int):
+    form = ConfirmActionForm()
+    browser_session = db.session.get(UserSession, session_id) if session_id < 2**31 else None
+    if browser_session is None or browser_session.user_id != current_user.id:
+        return redirect(url_for("accounts.account"), code=303)
+    if form.validate_on_submit():
+        services.end_session(browser_session)
+        db.session.commit()
+        flash("Ce navigateur est déconnecté.", "info")
+    return redirect(url_for("accounts.account"), code=303)
 
 
 @blueprint.post("/compte/confirmation")
-@limiter.limit("3 per hour", key_func=lambda: f"user:{current_user.get_id()}")
+@limiter.limit("3 per hour", key_func=_signed_in_user_key)
 @login_required
 def resend_confirmation():
     if current_user.confirmed:
@@ -177,7 +368,7 @@ def confirm_email(token: str):
 
 @blueprint.route("/mot-de-passe/oubli", methods=["GET", "POST"])
 @limiter.limit("10 per hour", methods=["POST"])
-@limiter.limit("3 per hour", methods=["POST"], key_func=_submitted_address)
+@limiter.limit("3 per hour", methods=["POST"], key_func=_submitted_address_and_client)
 def forgotten_password():
     form = PasswordResetRequestForm()
     if form.validate_on_submit():
@@ -211,6 +402,7 @@ def new_password(token: str):
         except services.AccountError as error:
             form.password.errors.append(str(error))
         else:
+            services.start_session(user, user_agent=request.headers.get("User-Agent", ""))
             db.session.commit()
             login_user(user)
             flash("Votre mot de passe est changé. Vous êtes connecté·e.", "success")
