@@ -11,6 +11,8 @@ from playwright.sync_api import expect
 
 from tests import factories
 
+from .conftest import log_in
+
 MARKER = "window.__e2eSamePage"
 
 
@@ -124,8 +126,10 @@ def test_sign_up_then_sign_out(page, live_server):
     with page.expect_navigation():
         page.get_by_role("button", name="Créer mon compte").click()
 
-    assert urlsplit(page.url).path == "/"
-    expect(page.get_by_role("status")).to_contain_text("Votre compte est créé")
+    # The same answer whether the address had an account or not: the person then signs in.
+    assert urlsplit(page.url).path == "/inscription/envoyee"
+    expect(page.get_by_role("status")).to_contain_text("Un courriel vient d'être envoyé")
+    log_in(page, "dominique.lefevre@exemple.fr")
     tools = page.locator(".fr-header__tools-links")
     expect(tools.get_by_role("link", name="Mon compte")).to_be_visible()
     expect(tools.get_by_role("button", name="Se déconnecter")).to_be_visible()

@@ -132,7 +132,8 @@ def test_an_address_is_confirmed_through_the_link_of_the_mail(page, smtp_server,
     page.locator("#password_confirm").fill(NEW_PASSWORD)
     with page.expect_navigation():
         page.get_by_role("button", name="Créer mon compte").click()
-    expect(page.get_by_role("status")).to_contain_text("Un courriel vient d'être envoyé à sacha.nouvel@exemple.fr")
+    expect(page.get_by_role("status")).to_contain_text("Un courriel vient d'être envoyé à l'adresse indiquée")
+    log_in(page, "sacha.nouvel@exemple.fr", NEW_PASSWORD)
     page.goto("/compte")
     expect(page.locator("#confirmation-email")).to_contain_text("Adresse électronique à confirmer")
 
