@@ -82,3 +82,19 @@ def add_member(email, organisation_key, coordinator):
     services.add_member(user, organisation, role)
     db.session.commit()
     click.echo(f"{user.email} est {role.label.lower()} de {organisation.name}.")
+
+
+@users.command(
+    "end-sessions",
+    help="Déconnecter un compte de tous ses navigateurs (cookies « rester connecté » compris), par exemple après "
+    "la perte d'un appareil.",
+)
+@click.argument("email")
+@with_appcontext
+def end_sessions(email):
+    user = services.find_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"Aucun compte avec l'adresse {email}")
+    ended = services.end_all_sessions(user)
+    db.session.commit()
+    click.echo(f"{user.email} : {ended} session{'s' if ended > 1 else ''} terminée{'s' if ended > 1 else ''}.")

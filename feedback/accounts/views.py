@@ -39,6 +39,8 @@ def load_user(session_id: str) -> User | None:
 def note_session_seen() -> None:
     """Write when a signed-in browser was last used (at most every few minutes, before the request changes
     anything, so that committing here commits nothing else)."""
+    if request.endpoint in (None, "static"):  # files and unknown addresses need nobody signed in
+        return
     browser_session = current_user.browser_session if current_user.is_authenticated else None
     if browser_session is not None and services.session_seen(browser_session):
         db.session.commit()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import sqlalchemy as sa
 
 from feedback.accounts import services
@@ -184,3 +186,39 @@ def test_a_cookie_of_the_former_kind_signs_nobody_in(app, db):
         session["_fresh"] = True
 
     assert signed_in_email(app, old) is None
+
+
+def test_the_command_line_signs_an_account_out_everywhere(app, db, client, runner):
+    user = factories.create_user(email="camille@exemple.fr")
+    other = app.test_client()
+    log_in(client, user)
+    log_in(other, user, remember=True)
+
+    result = runner.invoke(args=["users", "end-sessions", "Camille@exemple.fr"])
+
+    assert result.exit_code == 0, result.output
+    assert "camille@exemple.fr : 2 sessions terminées." in result.output
+    assert signed_in_email(app, client) is None
+    assert signed_in_email(app, other) is None
+
+
+def test_the_command_line_says_when_there_is_no_such_account(db, runner):
+    result = runner.invoke(args=["users", "end-sessions", "personne@exemple.fr"])
+
+    assert result.exit_code != 0
+    assert "Aucun compte avec l'adresse personne@exemple.fr" in result.output
+
+
+def test_the_last_use_of_a_session_is_written_every_few_minutes(app, db, client, moment):
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    moment(start)
+    user = factories.create_user(email="camille@exemple.fr")
+    log_in(client, user)
+
+    moment(start + timedelta(minutes=5))
+    fresh_get(app, client, "/")
+    assert sessions_of(db, user)[0].last_seen_at == start
+
+    moment(start + timedelta(minutes=11))
+    fresh_get(app, client, "/")
+    assert sessions_of(db, user)[0].last_seen_at == start + timedelta(minutes=11)
