@@ -61,3 +61,27 @@ def test_name_password_and_log_out_everywhere(page, new_page, smtp_server):
 
     # The new password opens the account again.
     log_in(new_page(), person.email, NEW_PASSWORD)
+
+
+def test_the_account_page_has_no_serious_accessibility_violation(page, new_page):
+    from .test_accessibility import AXE_OPTIONS, AXE_SOURCE, BLOCKING_IMPACTS, RUN_AXE, _format
+
+    person = factories.create_user(email="camille@exemple.fr", name="Camille Martin")
+    log_in(new_page(), person.email)  # a second browser in the list
+    log_in(page, person.email)
+    page.goto("/compte")
+    page.locator("#current_password").fill("pas-le-bon-mot-de-passe")
+    page.locator("#password").fill(NEW_PASSWORD)
+    page.locator("#password_confirm").fill(NEW_PASSWORD)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Changer mon mot de passe").click()
+    expect(page.locator("#current_password-messages")).to_contain_text("Le mot de passe actuel n'est pas le bon.")
+    expect(page.locator("#sessions tbody tr")).to_have_count(2)
+    expect(page.locator("html[data-fr-js='true']")).to_have_count(1)
+
+    page.evaluate(AXE_SOURCE)
+    results = page.evaluate(RUN_AXE, AXE_OPTIONS)
+
+    assert results["passes"] > 0
+    blocking = [v for v in results["violations"] if v["impact"] in BLOCKING_IMPACTS]
+    assert not blocking, _format(blocking)
