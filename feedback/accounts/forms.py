@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import re
+
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from feedback.accounts.models import EMPLOYER_KIND_LABELS, MembershipRole
 from feedback.accounts.services import MIN_PASSWORD_LENGTH
@@ -9,6 +11,14 @@ from feedback.forms import Form
 
 REQUIRED = "Ce champ est obligatoire."
 EMAIL_INVALID = "Saisissez une adresse électronique valide, par exemple nom@exemple.fr."
+
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def no_control_characters(form, field) -> None:
+    """Names are shown everywhere and stored as text: no NUL byte nor other control character."""
+    if field.data and _CONTROL_CHARACTERS.search(field.data):
+        raise ValidationError("Ce champ contient un caractère non autorisé (caractère de contrôle).")
 
 
 def new_password_field(label: str) -> PasswordField:
@@ -39,7 +49,7 @@ def password_confirmation_field(label: str) -> PasswordField:
 class SignupForm(Form):
     name = StringField(
         "Prénom et nom",
-        validators=[DataRequired(REQUIRED), Length(max=120, message="120 caractères au plus.")],
+        validators=[DataRequired(REQUIRED), Length(max=120, message="120 caractères au plus."), no_control_characters],
         render_kw={"autocomplete": "name"},
     )
     email = EmailField(
@@ -56,7 +66,7 @@ class SignupForm(Form):
     employer_name = StringField(
         "Nom de votre organisation",
         description="Par exemple : Bureau d'études Hydro-Conseil, Communauté de communes du Val de Loire",
-        validators=[DataRequired(REQUIRED), Length(max=200, message="200 caractères au plus.")],
+        validators=[DataRequired(REQUIRED), Length(max=200, message="200 caractères au plus."), no_control_characters],
         render_kw={"autocomplete": "organization"},
     )
     password = new_password_field("Mot de passe")
@@ -125,7 +135,7 @@ class PasswordChangeForm(Form):
 class ProfileForm(Form):
     name = StringField(
         "Prénom et nom",
-        validators=[DataRequired(REQUIRED), Length(max=120, message="120 caractères au plus.")],
+        validators=[DataRequired(REQUIRED), Length(max=120, message="120 caractères au plus."), no_control_characters],
         render_kw={"autocomplete": "name"},
     )
     employer_kind = SelectField(
@@ -135,7 +145,7 @@ class ProfileForm(Form):
     )
     employer_name = StringField(
         "Nom de votre organisation",
-        validators=[DataRequired(REQUIRED), Length(max=200, message="200 caractères au plus.")],
+        validators=[DataRequired(REQUIRED), Length(max=200, message="200 caractères au plus."), no_control_characters],
         render_kw={"autocomplete": "organization"},
     )
 

@@ -293,7 +293,7 @@ def start_session(user: User, *, user_agent: str = "", remembered: bool = False)
     browser_session = UserSession(
         key=secrets.token_urlsafe(32),
         user=user,
-        user_agent=(user_agent or "")[:USER_AGENT_LENGTH],
+        user_agent=re.sub(r"[\x00-\x1f\x7f]", "", user_agent or "")[:USER_AGENT_LENGTH],
         remembered=remembered,
     )
     db.session.add(browser_session)

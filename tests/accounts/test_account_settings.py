@@ -70,6 +70,12 @@ def test_the_account_page_edits_the_name_and_the_organisation(app, db):
         ({"name": " "}, "name", "Ce champ est obligatoire."),
         ({"employer_name": "x" * 201}, "employer_name", "200 caractères au plus."),
         ({"employer_kind": "martien"}, "employer_kind", None),
+        ({"name": "Camille\x00Martin"}, "name", "Ce champ contient un caractère non autorisé (caractère de contrôle)."),
+        (
+            {"employer_name": "Ville\x1b"},
+            "employer_name",
+            "Ce champ contient un caractère non autorisé (caractère de contrôle).",
+        ),
     ],
 )
 def test_a_wrong_profile_is_refused_in_french_next_to_its_field(app, db, changes, field, message):
@@ -277,3 +283,11 @@ def test_signing_up_with_a_taken_address_mails_its_owner_instead(app, db, client
     post(client, "/inscription", {**SIGNUP, "email": "camille@exemple.fr"})
     assert len(smtp_server.to("camille@exemple.fr")) == 1
     assert len(outbox(db)) == 1
+
+
+def test_a_name_with_a_nul_byte_is_refused_at_sign_up(db, client):
+    response = post(client, "/inscription", {**SIGNUP, "email": "nouveau@exemple.fr", "name": "Quelqu'un\x00"})
+
+    assert response.status_code == 200
+    assert field_errors(response, "name") == ["Ce champ contient un caractère non autorisé (caractère de contrôle)."]
+    assert db.session.scalar(sa.select(sa.func.count(User.id))) == 0

@@ -48,6 +48,16 @@ def test_log_in_opens_one_server_session(app, db, client):
     assert not browser_session.remembered
 
 
+def test_control_characters_of_the_browser_name_are_not_stored(app, db, client):
+    user = factories.create_user()
+
+    log_in(client, user, user_agent="Navigateur\x00\x1b étrange" + "x" * 400)
+
+    [browser_session] = sessions_of(db, user)
+    assert browser_session.user_agent.startswith("Navigateur étrange")
+    assert len(browser_session.user_agent) == 255
+
+
 def test_a_copied_session_cookie_stops_working_after_logging_out(app, db, client):
     user = factories.create_user(email="camille@exemple.fr")
     log_in(client, user)
