@@ -37,16 +37,25 @@ def _identifiers(address: str) -> tuple[str, ...]:
 
 
 def address_locked(address: str) -> bool:
-    """Whether password log-in on this address is refused for now."""
+    """Whether password log-in on this address is refused for now. If the storage cannot be reached, log-in
+    stays open (and the fault is logged): an outage of Redis must not lock everybody out."""
     if not _counting():
         return False
-    return not limiter.limiter.test(FAILURES_PER_ADDRESS, *_identifiers(address))
+    try:
+        return not limiter.limiter.test(FAILURES_PER_ADDRESS, *_identifiers(address))
+    except Exception:  # the storage's client raises its own errors (redis, memcached…)
+        current_app.logger.exception("Rate-limit storage unreachable: failed log-ins per address not checked.")
+        return False
 
 
 def record_failure(address: str) -> None:
     """Count a failed log-in on this address (known or not)."""
-    if _counting():
+    if not _counting():
+        return
+    try:
         limiter.limiter.hit(FAILURES_PER_ADDRESS, *_identifiers(address))
+    except Exception:
+        current_app.logger.exception("Rate-limit storage unreachable: a failed log-in was not counted.")
 
 
 def failed_attempt(response) -> bool:

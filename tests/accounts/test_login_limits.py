@@ -153,3 +153,28 @@ def test_failure_counters_live_in_redis_for_every_worker(redis_limited_app, db):
     assert refused.status_code == 429
     assert ADDRESS_LOCKED in page_text(refused)
     assert fresh_get(second_worker, browser, "/compte").status_code == 302
+
+
+def test_log_in_stays_open_when_the_counters_storage_is_down(app, tmp_path_factory, db):
+    """Redis unreachable (nothing listens on port 1): failures cannot be counted, log-in still works."""
+    previous = limiter.enabled
+    down = build_app(
+        app,
+        tmp_path_factory,
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0",
+        RATELIMIT_SWALLOW_ERRORS=True,
+    )
+    try:
+        user = factories.create_user(email="camille@exemple.fr")
+        _, failed = attempt(down, user.email, WRONG, "192.0.2.1")
+        browser, succeeded = attempt(down, user.email, factories.PASSWORD, "192.0.2.1")
+
+        assert failed.status_code == 200
+        assert BAD_CREDENTIALS in page_text(failed)
+        assert succeeded.status_code == 303
+        assert signed_in_email(down, browser) == "camille@exemple.fr"
+    finally:
+        limiter.enabled = previous
+        with down.app_context():
+            _db.engine.dispose()
