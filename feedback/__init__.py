@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from feedback import legacy_urls, templating
+from feedback import input_limits, legacy_urls, templating
 from feedback.config import PROJECT_ROOT, settings_from_environment
 from feedback.extensions import csrf, db, limiter, login_manager, migrate
 from feedback.htmx import add_vary_header
@@ -59,11 +59,13 @@ def create_app(config: Mapping | None = None) -> Flask:
     if config:
         app.config.from_mapping(config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    input_limits.bound_ids(app)  # before any rule is added
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     app.before_request(widen_body_limit_for_files)  # before the CSRF check, which reads the body
     csrf.init_app(app)
+    app.before_request(input_limits.refuse_nul_characters)
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
@@ -136,6 +138,8 @@ def _register_error_pages(app: Flask) -> None:
         title, message = ERROR_MESSAGES[code]
         if isinstance(error, HTTPException) and code == 400 and error.description and "CSRF" in error.description:
             message = "Le formulaire a expiré ou n'a pas été envoyé depuis ce site. Rechargez la page et recommencez."
+        if isinstance(error, HTTPException) and getattr(error, "shown_to_people", False) and error.description:
+            message = error.description
         if request.accept_mimetypes.best == "application/json":
             return {"error": title, "message": message}, code
         return render_template("errors/error.html", code=code, title=title, message=message), code

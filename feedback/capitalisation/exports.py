@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import zipfile
 from collections.abc import Callable
 from datetime import date, datetime
@@ -48,8 +49,31 @@ def _day(iso: str) -> str:
     return french_date(date.fromisoformat(iso))
 
 
+# What users and catalogues wrote goes into the Markdown as text, never as markup a reader's renderer would run:
+# `<` and `&` are escaped (no raw HTML, no entity spelling out `javascript:`), and a link or image whose address
+# names a scheme other than these points nowhere.
+SAFE_LINK_SCHEMES = {"http", "https", "mailto"}
+_LINK_DESTINATION = re.compile(r"(\]\(\s*|^[ \t]{0,3}\[[^\]\n]*\]:[ \t]*)([^\s)]+)", re.M)
+_SCHEME = re.compile(r"([a-z][a-z0-9+.\-]*):")
+
+
+def _safe_destination(found: re.Match) -> str:
+    address = re.sub(r"[\s\x00-\x20\\]", "", found.group(2)).lower()
+    scheme = _SCHEME.match(address)
+    if scheme and scheme.group(1) not in SAFE_LINK_SCHEMES:
+        return found.group(1) + "#"
+    return found.group(0)
+
+
+def inert_markdown(text) -> str:
+    """User or catalogue text put into the Markdown export: its emphasis and safe links are kept, its raw HTML
+    shown as text, its `javascript:`/`data:`… links made empty."""
+    escaped = re.sub(r"\\*([<&])", r"\\\1", str(text))
+    return _LINK_DESTINATION.sub(_safe_destination, escaped)
+
+
 def _cell(text) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    return inert_markdown(text).replace("|", "\\|").replace("\n", " ")
 
 
 def _table(headers: list[str], rows: list[list]) -> list[str]:
@@ -80,7 +104,7 @@ def _scope_lines(data: dict) -> list[str]:
     if scope["kinds"]:
         lines.append("- Types : " + ", ".join(KINDS.get(k, k) for k in scope["kinds"]))
     if scope["producers"]:
-        lines.append("- Services : " + ", ".join(p["name"] for p in scope["producers"]))
+        lines.append("- Services : " + ", ".join(inert_markdown(p["name"]) for p in scope["producers"]))
     if scope["themes"]:
         lines.append("- Thèmes : " + ", ".join(scope["themes"]))
     if scope["territories"]:
@@ -120,9 +144,10 @@ def report_markdown(data: dict) -> str:
 
 
 def _heading_lines(report: dict | None) -> list[str]:
-    lines = [f"# {report['title'] if report else 'Rapport de capitalisation des retours sur les données'}", ""]
+    title = inert_markdown(report["title"]) if report else "Rapport de capitalisation des retours sur les données"
+    lines = [f"# {title}", ""]
     if report and report.get("summary"):
-        lines += [report["summary"].strip(), ""]
+        lines += [inert_markdown(report["summary"].strip()), ""]
     if report and report.get("published_at"):
         published = datetime.fromisoformat(report["published_at"]).astimezone(PARIS)
         lines += [f"Publié le {french_date(published)}.", ""]
@@ -287,8 +312,9 @@ def _recommendations_section(data: dict) -> list[str]:
     for number, r in enumerate(data["recommendations"], start=1):
         audience = r.get("audience_name") or names.get(r["audience"], r["audience"]) or "tous les services"
         priority = PRIORITIES.get(r["priority"], r["priority"])
-        lines += [f"{number}. **{r['title']}** — priorité {priority}, pour {audience}", ""]
-        lines += [f"   {line}" if line else "" for line in r["text"].strip().splitlines()] + [""]
+        title, audience = inert_markdown(r["title"]), inert_markdown(audience)
+        lines += [f"{number}. **{title}** — priorité {priority}, pour {audience}", ""]
+        lines += [f"   {line}" if line else "" for line in inert_markdown(r["text"].strip()).splitlines()] + [""]
         if r["evidence"]["thread_ids"]:
             lines += ["   Fils concernés : " + ", ".join(f"#{i}" for i in r["evidence"]["thread_ids"]), ""]
     return lines
@@ -317,7 +343,7 @@ def _indicator(key: str, value) -> str:
 
 def _restitution_lines(restitution: dict) -> list[str]:
     lines = [
-        f"## {restitution['producer']['name']} et la médiane nationale",
+        f"## {inert_markdown(restitution['producer']['name'])} et la médiane nationale",
         "",
         f"Médiane de chaque indicateur sur les {_number(restitution['producers'])} services producteurs qui ont "
         "reçu des fils sur le même périmètre.",
@@ -542,7 +568,9 @@ def csv_readme(names: list[str]) -> str:
         "",
         "Format : CSV séparé par des points-virgules, encodé en UTF-8 avec marque d'ordre des octets (BOM),",
         "comme les exports de data.gouv.fr ; la première ligne nomme les colonnes. Dates : AAAA-MM-JJ (jours",
-        "de Paris) ; nombres décimaux avec un point ; une case vide : aucune valeur.",
+        "de Paris) ; nombres décimaux avec un point ; une case vide : aucune valeur. Un texte qui commencerait",
+        "par =, +, -, @ ou une tabulation est précédé d'une apostrophe ('), pour qu'un tableur ne le lise pas",
+        "comme une formule.",
         "",
         *(f"{name} : {CSV_DOCUMENTATION[name]}." for name in names if name in CSV_DOCUMENTATION),
         "",
@@ -551,6 +579,21 @@ def csv_readme(names: list[str]) -> str:
         + ".",
     ]
     return "\n".join(lines) + "\n"
+
+
+# A text cell starting with one of these is read by spreadsheets as a formula (CSV injection): `=HYPERLINK(…)`
+# written in a thread title would run in the curator's spreadsheet. Such a cell is written with a leading `'`.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def spreadsheet_safe(value) -> Any:
+    """A CSV cell as a spreadsheet reads it literally: None → empty, text that opens a formula → `'` first.
+    Numbers stay numbers (a negative figure is not text a user wrote)."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def write_csv_zip(data: dict, path: Path | BinaryIO) -> list[str]:
@@ -563,7 +606,7 @@ def write_csv_zip(data: dict, path: Path | BinaryIO) -> list[str]:
         for name, rows in tables.items():
             buffer = io.StringIO()
             writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-            writer.writerows([["" if value is None else value for value in row] for row in rows])
+            writer.writerows([[spreadsheet_safe(value) for value in row] for row in rows])
             archive.writestr(_entry(name), buffer.getvalue().encode("utf-8-sig"), zipfile.ZIP_DEFLATED)
         archive.writestr(_entry("LISEZMOI.txt"), csv_readme(list(tables)).encode("utf-8"), zipfile.ZIP_DEFLATED)
     return list(tables)

@@ -19,11 +19,13 @@ from feedback.catalogue.models import Territory, Theme, ThemeScheme
 from feedback.clock import paris_today
 from feedback.extensions import db
 from feedback.forms import Form
+from feedback.input_limits import EARLIEST_DAY, LATEST_DAY, clamp_day
 from feedback.threads.models import ThreadKind, UseCase
 
 # How many values one multiple filter takes: enough for any real scope, few enough to keep the SQL small.
 MAX_VALUES = 50
 SEVERAL = "Plusieurs choix possibles (Ctrl ou Cmd + clic)."
+OUT_OF_CALENDAR = f"Indiquez un jour entre le {EARLIEST_DAY:%d/%m/%Y} et le {LATEST_DAY:%d/%m/%Y}"
 
 
 def default_period(today: date) -> tuple[date, date]:
@@ -88,6 +90,12 @@ class ScopeForm(Form):
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
+        for day in (self.du, self.au):
+            if isinstance(day.data, date) and clamp_day(day.data) != day.data:
+                shown = f"{day.data.day:02}/{day.data.month:02}/{day.data.year:04}"  # %Y writes year 1 as "1"
+                day.errors = [*day.errors, f"{OUT_OF_CALENDAR} : le {shown} est ignoré."]
+                day.data = None
+                valid = False
         if self.du.data and self.au.data and self.du.data > self.au.data:
             self.au.errors.append(
                 f"la fin de la période ({self.au.data:%d/%m/%Y}) précède son début ({self.du.data:%d/%m/%Y}) : "

@@ -18,6 +18,7 @@ from feedback.catalogue.resolver import look_up_dataset, parse_identifier, resol
 from feedback.extensions import db, limiter, login_manager
 from feedback.forms import Form
 from feedback.htmx import add_vary_header, is_partial_request
+from feedback.input_limits import clamp_day, fits_an_id
 from feedback.markdown import render_markdown
 from feedback.pagination import page_number
 from feedback.storage import receives_files, storage
@@ -95,12 +96,12 @@ _THREAD_ID = re.compile(r"[0-9]{1,9}")  # within any integer column's range
 
 
 def _day_arg(value: str | None) -> date | None:
-    """A day written AAAA-MM-JJ; anything else is no filter."""
+    """A day written AAAA-MM-JJ, brought within the years the platform counts in; anything else is no filter."""
     value = (value or "").strip()
     if not _ISO_DAY.fullmatch(value):
         return None
     try:
-        return date.fromisoformat(value)
+        return clamp_day(date.fromisoformat(value))
     except ValueError:
         return None
 
@@ -444,16 +445,21 @@ def reply(thread_id: int):
     if request.form.get("action") == "preview":  # without JavaScript: the page again, the text and its preview
         context = _thread_context(thread, reply_form=form)
         return render_template("threads/thread.html", **context, **_preview_of(form.body))
-    internal = bool(form.internal.data) and can(current_user, "internal_note", thread)
-    return _run(
-        thread,
-        "reply_form",
-        form,
-        lambda: services.post_message(
-            thread, current_user, form.body.data, internal=internal, files=_checked_files(form)
-        ),
-        "Note interne ajoutée." if internal else "Votre message est publié.",
-    )
+    internal = bool(form.internal.data)
+
+    def post():
+        if internal and not can(current_user, "internal_note", thread):  # refused, never published instead
+            raise services.ThreadError(INTERNAL_NOTE_REFUSED, "body")
+        files = _checked_files(form)
+        return services.post_message(thread, current_user, form.body.data, internal=internal, files=files)
+
+    return _run(thread, "reply_form", form, post, "Note interne ajoutée." if internal else "Votre message est publié.")
+
+
+INTERNAL_NOTE_REFUSED = (
+    "Seuls les membres du service producteur et les administrateurs des données écrivent des notes internes : "
+    "votre message n'a pas été publié."
+)
 
 
 def _checked_files(form) -> list:
@@ -532,7 +538,7 @@ def change_status(thread_id: int):
 
 def _thread_from_reference(text: str) -> Thread | None:
     found = re.search(r"(\d+)\s*/?\s*$", text.strip())
-    if not found:
+    if not found or not fits_an_id(int(found.group(1))):
         return None
     original = db.session.get(Thread, int(found.group(1)))
     return original if original is not None and can(current_user, "view", original) else None
