@@ -40,7 +40,7 @@ OFF_SITE = [
 BROKEN = [
     "/compte\r\nSet-Cookie: volé=1",
     "/compte%0D%0ASet-Cookie:%20vole=1",
-    "/\x00compte",
+    "/\x01compte",
     "/compte\x7f",
 ]
 
