@@ -13,7 +13,7 @@ CONSTRAINTS := constraints.txt
 # back), Pango (WeasyPrint draws the PDFs with it).
 SYSTEM_PACKAGES := chromium poppler-utils libpango-1.0-0 libpangoft2-1.0-0
 
-.PHONY: install run test test-postgres bench lint lock db-upgrade system-packages
+.PHONY: install run test test-postgres bench lint audit lock db-upgrade system-packages
 
 $(INSTALLED): pyproject.toml $(CONSTRAINTS)
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 ou plus récent est nécessaire"; exit 1; }
@@ -56,6 +56,13 @@ bench: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+
+# bandit on the application's code (bandit.yaml): fails on a finding of medium severity or more, of medium
+# confidence or more; pip-audit on constraints.txt: fails on a known vulnerability, says which packages it could
+# not check (FEEDBACK_AUDIT_STRICT=1: fails when it could check none).
+audit: install
+	$(VENV)/bin/bandit -c bandit.yaml -r feedback -q --severity-level medium --confidence-level medium
+	$(PY) .ci/dependency_audit.py
 
 # Resolve pyproject.toml afresh in a scratch environment and write the versions it took to constraints.txt.
 lock:
