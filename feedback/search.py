@@ -37,6 +37,14 @@ def title_relevance(title_column, words: list[str]):
     return sum(sa.case((title_column.contains(word, autoescape=True), 1), else_=0) for word in words)
 
 
+def relevance_ranks(title_column, words: list[str]) -> list:
+    """Conditions on a normalised title, best first: it holds all the words, all but one, … none. A list
+    sorted by relevance reads its matches one rank at a time (`pagination.paginate`), each in the order of an
+    index, rather than scoring and sorting every match of a common word."""
+    relevance = title_relevance(title_column, words)
+    return [relevance == held for held in range(len(words), -1, -1)]
+
+
 def query_words(query: str | None) -> list[str]:
     """The words of a search query, normalised, in order, without repeats."""
     words: list[str] = []
@@ -49,9 +57,11 @@ def query_words(query: str | None) -> list[str]:
 class FullTextIndex:
     """One indexed text column of a table, searchable on both backends.
 
-    On SQLite an external-content FTS5 table `<table>_fts` mirrors the column; on PostgreSQL a GIN index
-    covers `to_tsvector('simple', column)`. Both are created by the migrations. The PostgreSQL index
-    follows the table by itself; the FTS5 table is kept in step by whoever writes the column, in bulk:
+    On SQLite an external-content FTS5 table `<table>_fts` mirrors the column; on PostgreSQL a stored
+    generated column `search_vector` holds `to_tsvector('simple', column)` under a GIN index, so that a row
+    is checked against a query without parsing its text again (an index walk in the order of a list checks
+    each row it meets). Both are created by the migrations. The PostgreSQL column follows the table by
+    itself; the FTS5 table is kept in step by whoever writes the column, in bulk:
     `forget(ids)` before rows change or go, `index(ids)` once they are written. (Row triggers would do
     it too, but at three times the cost of a catalogue import.)
     """
@@ -61,6 +71,7 @@ class FullTextIndex:
         self.column = column
         self.fts_table = f"{table}_fts"
         self.pg_index = f"ix_{table}_{column}_tsv"
+        self.pg_column = "search_vector"
 
     def matching(self, dialect_name: str, id_column, text_column, words: list[str], any_word: bool = False):
         """A condition: the rows whose text holds every word (or, with `any_word`, one of them), each as a word
@@ -70,7 +81,7 @@ class FullTextIndex:
         than the search being run again for every row the rest of the query looks at."""
         if dialect_name == "postgresql":
             tsquery = sa.func.to_tsquery("simple", (" | " if any_word else " & ").join(f"{w}:*" for w in words))
-            return sa.func.to_tsvector("simple", text_column).op("@@")(tsquery)
+            return sa.literal_column(f"{self.table}.{self.pg_column}").op("@@")(tsquery)
         fts = sa.table(self.fts_table, sa.column("rowid"))
         expression = (" OR " if any_word else " ").join(f'"{w}"*' for w in words)
         matches = sa.select(fts.c.rowid).where(
@@ -102,4 +113,6 @@ class FullTextIndex:
 
     def owns(self, name: str) -> bool:
         """Whether a database object belongs to this index (migrations' autogenerate leaves it alone)."""
-        return name == self.pg_index or name == self.fts_table or name.startswith(f"{self.fts_table}_")
+        return (
+            name in (self.pg_index, self.pg_column, self.fts_table) or name.startswith(f"{self.fts_table}_")
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import sqlalchemy as sa
 
@@ -11,14 +12,15 @@ from feedback.catalogue.models import (
     DATASET_SEARCH,
     Dataset,
     Territory,
+    TerritoryKind,
     Theme,
     ThemeScheme,
     dataset_territory,
     dataset_theme,
 )
 from feedback.extensions import db
-from feedback.pagination import Page, paginate
-from feedback.search import query_words, title_relevance
+from feedback.pagination import COUNT_CAP, Page, paginate
+from feedback.search import query_words, relevance_ranks
 
 SORTS = {
     "pertinence": "Pertinence",
@@ -53,7 +55,7 @@ def _territory_codes(code: str) -> list[str]:
     return [code, *children]
 
 
-def search_datasets(filters: DatasetFilters, page: int, size: int) -> Page[Dataset]:
+def search_datasets(filters: DatasetFilters, page: int, size: int, count_cap: int | None = COUNT_CAP) -> Page[Dataset]:
     statement = sa.select(Dataset)
     words = query_words(filters.q)
     if words:
@@ -80,15 +82,18 @@ def search_datasets(filters: DatasetFilters, page: int, size: int) -> Page[Datas
         )
 
     sort = filters.effective_sort
+    ranks = None
     if sort == "pertinence" and words:
-        order = [title_relevance(Dataset.search_title, words).desc(), Dataset.modified_at.desc(), Dataset.id.desc()]
+        # Relevance first (how many of the words the title holds), then the latest: one rank at a time.
+        ranks = relevance_ranks(Dataset.search_title, words)
+        order = [Dataset.modified_at.desc(), Dataset.id.desc()]
     elif sort == "titre":
         order = [Dataset.title, Dataset.id]
     else:
         # Read in order from ix_dataset_current_recent. (A dataset without a date — none in the real export —
         # would come last on SQLite and first on PostgreSQL; NULLS LAST would cost PostgreSQL the index.)
         order = [Dataset.modified_at.desc(), Dataset.id.desc()]
-    return paginate(statement, order, page, size)
+    return paginate(statement, order, page, size, ranks=ranks, count_cap=count_cap)
 
 
 def producer_choices() -> list[tuple[str, str]]:
@@ -109,11 +114,26 @@ def inspire_theme_choices() -> list[tuple[str, str]]:
     ]
 
 
-def territory_choices() -> list[Territory]:
+class TerritoryChoice(NamedTuple):
+    """A territory as a filter lists it: a plain row, not a mapped object (a list page shows about 130)."""
+
+    code: str
+    kind: str
+    name: str
+    parent_code: str | None
+
+    @property
+    def label(self) -> str:  # as Territory.label
+        return f"{self.name} ({self.code[1:]})" if self.kind == TerritoryKind.DEPARTEMENT else self.name
+
+
+def territory_choices() -> list[TerritoryChoice]:
     """France, then the régions, each followed by its départements."""
-    territories = list(db.session.scalars(sa.select(Territory).where(Territory.kind != "commune")))
+    columns = (Territory.code, Territory.kind, Territory.name, Territory.parent_code)
+    rows = db.session.execute(sa.select(*columns).where(Territory.kind != "commune"))
+    territories = [TerritoryChoice(*row) for row in rows]
     regions = sorted((t for t in territories if t.kind == "region"), key=lambda t: t.name)
-    by_parent: dict[str | None, list[Territory]] = {}
+    by_parent: dict[str | None, list[TerritoryChoice]] = {}
     for territory in territories:
         by_parent.setdefault(territory.parent_code, []).append(territory)
     ordered = [t for t in territories if t.kind == "country"]

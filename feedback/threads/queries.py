@@ -14,8 +14,8 @@ from feedback.catalogue.models import Dataset, Territory, Theme, ThemeScheme
 from feedback.clock import paris_day_start
 from feedback.database import utcnow
 from feedback.extensions import db
-from feedback.pagination import Page, paginate
-from feedback.search import query_words, title_relevance
+from feedback.pagination import COUNT_CAP, Page, paginate
+from feedback.search import query_words, relevance_ranks, title_relevance
 from feedback.threads.deadlines import DUE_SOON
 from feedback.threads.models import (
     THREAD_SEARCH,
@@ -97,7 +97,10 @@ def overdue_condition(now=None):
     return sa.and_(Thread.is_open.is_(True), Thread.due_at < (now or utcnow()))
 
 
-def search_threads(filters: ThreadFilters, user, page: int, size: int) -> Page[Thread]:
+def search_threads(
+    filters: ThreadFilters, user, page: int, size: int, count_cap: int | None = COUNT_CAP
+) -> Page[Thread]:
+    """A page of the threads `user` may see that meet `filters`, counted up to `count_cap` (`paginate`)."""
     statement = sa.select(Thread).where(visible_threads(user))
     words = query_words(filters.q)
     if words:
@@ -151,8 +154,11 @@ def search_threads(filters: ThreadFilters, user, page: int, size: int) -> Page[T
         statement = statement.where(Thread.id.in_(filters.thread_ids))
 
     sort = filters.effective_sort
+    ranks = None
     if sort == "pertinence" and words:
-        order = [title_relevance(Thread.search_title, words).desc(), Thread.last_activity_at.desc(), Thread.id.desc()]
+        # Relevance first (how many of the words the title holds), then activity: one rank at a time.
+        ranks = relevance_ranks(Thread.search_title, words)
+        order = [Thread.last_activity_at.desc(), Thread.id.desc()]
     elif sort == "recent":
         order = [Thread.created_at.desc(), Thread.id.desc()]
     elif sort == "votes":
@@ -161,7 +167,7 @@ def search_threads(filters: ThreadFilters, user, page: int, size: int) -> Page[T
         order = [Thread.is_open.desc(), Thread.due_at.asc().nulls_last(), Thread.id]
     else:
         order = [Thread.last_activity_at.desc(), Thread.id.desc()]
-    return paginate(statement, order, page, size, options=LIST_OPTIONS)
+    return paginate(statement, order, page, size, options=LIST_OPTIONS, ranks=ranks, count_cap=count_cap)
 
 
 def status_counts(user, **where) -> dict[str, int]:
@@ -406,7 +412,7 @@ def _mine_group():
     )
 
 
-def my_threads(user, page: int, size: int) -> Page[Thread]:
+def my_threads(user, page: int, size: int, count_cap: int | None = COUNT_CAP) -> Page[Thread]:
     """A person's own threads: those waiting for them first (details asked), then the open ones by deadline, then
     the closed ones, latest activity first. Three queries (`paginate`)."""
     statement = sa.select(Thread).where(Thread.author_id == user.id)
@@ -416,7 +422,7 @@ def my_threads(user, page: int, size: int) -> Page[Thread]:
         Thread.last_activity_at.desc(),
         Thread.id.desc(),
     ]
-    return paginate(statement, order, page, size, options=LIST_OPTIONS)
+    return paginate(statement, order, page, size, options=LIST_OPTIONS, count_cap=count_cap)
 
 
 def my_thread_counts(user) -> dict[str, int]:
