@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import re
@@ -58,7 +59,8 @@ _SCHEME = re.compile(r"([a-z][a-z0-9+.\-]*):")
 
 
 def _safe_destination(found: re.Match) -> str:
-    address = re.sub(r"[\s\x00-\x20\\]", "", found.group(2)).lower()
+    # As a renderer reads it: backslash escapes and character references (`&#58;` is `:`) undone.
+    address = re.sub(r"[\s\x00-\x20]", "", html.unescape(found.group(2).replace("\\", ""))).lower()
     scheme = _SCHEME.match(address)
     if scheme and scheme.group(1) not in SAFE_LINK_SCHEMES:
         return found.group(1) + "#"

@@ -47,8 +47,7 @@ class _Finder(HTMLParser):
             self.findings.append(f"<{tag}>")
         if tag == "meta" and (values.get("http-equiv") or "").lower() == "refresh":
             self.findings.append("<meta http-equiv=refresh>")
-        if tag == "link" and (values.get("rel") or "").lower() not in {"stylesheet", "icon", "apple-touch-icon",
-                                                                        "manifest", "alternate", "preload"}:
+        if tag == "link" and "import" in (values.get("rel") or "").lower():
             self.findings.append(f"<link rel={values.get('rel')!r}>")
         for name, value in attrs:
             if name.startswith("on"):
