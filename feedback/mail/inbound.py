@@ -200,6 +200,12 @@ def receive(raw: bytes, mail_from: str, recipient: str) -> Outcome:
     return outcome
 
 
+NUL_IN_MAIL = (
+    "Votre réponse contient un caractère nul (U+0000), qui ne peut pas être enregistré : répondez depuis la page "
+    "du fil."
+)
+
+
 def _known(key: str) -> Outcome | None:
     row = db.session.scalars(sa.select(InboundMail).where(InboundMail.message_key == key)).first()
     if row is None:
@@ -222,6 +228,8 @@ def _decide(message: EmailMessage, mail_from: str, recipient: str, sender: Sende
     except ReplyAddressError as error:
         return Outcome(InboundStatus.REFUSED, str(error))
     text = reply_text(message)
+    if "\x00" in text:  # the database cannot store it: refused, as on the site
+        return Outcome(InboundStatus.REFUSED, NUL_IN_MAIL)
     if not text:
         return Outcome(
             InboundStatus.REFUSED,

@@ -58,8 +58,9 @@ class _Finder(HTMLParser):
                 scheme = _scheme(value)
                 if scheme in {"javascript", "vbscript", "livescript"}:
                     self.findings.append(f"<{tag} {name}={value!r}> script URL")
-                elif scheme == "data" and not (tag == "img" and name == "src" and
-                                               re.match(r"data:image/(png|gif|jpe?g|webp);", value.lower())):
+                elif scheme == "data" and not (
+                    tag == "img" and name == "src" and re.match(r"data:image/(png|gif|jpe?g|webp);", value.lower())
+                ):
                     self.findings.append(f"<{tag} {name}={value[:40]!r}> data URL")
             if name == "style" and value and re.search(r"expression\s*\(|javascript:|behavior\s*:", value, re.I):
                 self.findings.append(f"<{tag} style={value!r}>")

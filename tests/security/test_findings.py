@@ -7,6 +7,8 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from email.message import EmailMessage
+from email.utils import make_msgid
 
 import comrak
 import pytest
@@ -16,6 +18,9 @@ from feedback.capitalisation import services as reports
 from feedback.capitalisation.scope import Scope
 from feedback.extensions import db
 from feedback.input_limits import MAX_ID, NUL_IN_REQUEST
+from feedback.mail.inbound import NUL_IN_MAIL, receive
+from feedback.mail.models import InboundStatus
+from feedback.mail.reply_address import reply_address
 from feedback.threads.models import Message, Thread, ThreadKind
 
 from .. import factories
@@ -291,3 +296,19 @@ def test_a_member_of_the_service_still_writes_internal_notes(web, scene):
     assert note.body == "Pour le service."
     web.sign_in(None)
     assert "Pour le service." not in html(web.get(f"/fils/{thread.id}"))
+
+
+def test_a_reply_by_mail_holding_a_nul_character_is_refused_with_its_reason(app, scene):
+    thread = question(scene)
+    mail = EmailMessage()
+    mail["From"] = scene.author.email
+    mail["Message-ID"] = make_msgid(domain="exemple.fr")
+    mail["Subject"] = "Re: une réponse"
+    mail.set_content("Il s'agit de Gien.\x00 Caché.")
+    address = reply_address(scene.author.id, thread.id)
+
+    outcome = receive(bytes(mail), scene.author.email, address)
+
+    assert outcome.status == InboundStatus.REFUSED
+    assert outcome.reason == NUL_IN_MAIL
+    assert count(Message, Message.thread_id == thread.id) == 1

@@ -23,11 +23,9 @@ from feedback.capitalisation.scope import Scope
 from feedback.extensions import db
 from feedback.mail.models import OutgoingMail
 from feedback.notifications.mails import prepare_mails
-from feedback.threads import services
-from feedback.threads.models import Thread, ThreadKind
+from feedback.threads.models import Thread
 
-from .. import factories
-from ..threads.conftest import html, page_text, post_thread
+from ..threads.conftest import html, page_text
 from .executable import executable_constructs
 from .xss_payloads import PAYLOADS
 
@@ -48,26 +46,6 @@ def assert_inert(response, where: str) -> None:
     assert response.status_code == 200, where
     found = executable_constructs(html(response))
     assert found == [], f"{where}: {found}"
-
-
-@pytest.fixture
-def hostile(scene, app, monkeypatch):
-    """For each payload: a producer, a member and a user named with it, a dataset whose title and description
-    are it, a thread of that user whose title and first message are it, the member's answer and internal note
-    that are it too."""
-    monkeypatch.setitem(app.config, "FEEDBACK_PAGE_SIZE", 500)
-    threads = []
-    for number, payload in enumerate(PAYLOADS):
-        organisation = factories.create_organisation(name=f"{payload} {number}")
-        member = factories.create_user(name=payload, organisation=organisation)
-        author = factories.create_user(name=payload)
-        dataset = factories.create_dataset(title=payload, description=payload, organisation=organisation)
-        thread = post_thread(author, ThreadKind.QUESTION, title=payload, body=payload, dataset=dataset, commit=False)
-        services.post_message(thread, member, payload)
-        services.post_message(thread, member, payload, internal=True)
-        threads.append(thread)
-    db.session.commit()
-    return threads
 
 
 def test_thread_pages_titles_messages_notes_and_names_run_nothing(web, scene, hostile):
