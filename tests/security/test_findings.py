@@ -13,11 +13,13 @@ from email.utils import make_msgid
 import comrak
 import pytest
 import sqlalchemy as sa
+from wtforms import IntegerField
 
 from feedback.capitalisation import services as reports
 from feedback.capitalisation.scope import Scope
 from feedback.extensions import db
-from feedback.input_limits import MAX_ID, NUL_IN_REQUEST
+from feedback.forms import Form
+from feedback.input_limits import MAX_ID, NUL_IN_REQUEST, NUMBER_TOO_LARGE
 from feedback.mail.inbound import NUL_IN_MAIL, receive
 from feedback.mail.models import InboundStatus
 from feedback.mail.reply_address import reply_address
@@ -145,8 +147,23 @@ def test_routing_a_thread_id_beyond_the_integers_says_so_next_to_the_field(web, 
 
     response = web.post("/triage", data={"thread_id": HUGE, "organisation": scene.producer.slug})
 
-    assert response.status_code in (200, 400)
-    assert response.status_code != 500
+    assert response.status_code == 200  # the form refused (the number is out of range), the page shown again
+    assert "Fils à orienter" in page_text(response)
+
+
+@pytest.mark.parametrize(("sent", "valid"), [(str(MAX_ID), True), (str(MAX_ID + 1), False), (HUGE, False)])
+def test_a_number_beyond_the_integer_columns_is_an_error_of_its_field(app, sent, valid):
+    class NumberForm(Form):
+        class Meta:
+            csrf = False
+
+        number = IntegerField()
+
+    with app.test_request_context("/", method="POST", data={"number": sent}):
+        form = NumberForm()
+
+        assert form.validate() is valid
+        assert form.number.errors == ([] if valid else [NUMBER_TOO_LARGE])
 
 
 def test_a_duplicate_of_a_thread_id_beyond_the_integers_is_not_found(web, scene):
