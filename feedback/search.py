@@ -12,8 +12,12 @@ import unicodedata
 
 import sqlalchemy as sa
 
+from feedback.extensions import db
+
 _WORD = re.compile(r"[0-9a-z]+")
 MAX_QUERY_WORDS = 12
+# On SQLite, a search with at most this many matches reads them by rowid; with more, it walks an index.
+FEW_MATCHES = 2000
 
 
 def normalise(text: str | None) -> str:
@@ -89,7 +93,12 @@ class FullTextIndex:
         )
         # "+ 0" keeps the planner from fetching each match by its rowid: once statistics exist it would,
         # reading thousands of whole rows for a common word, where walking an index that covers the sort
-        # and checking each entry against the set of matches reads far less.
+        # and checking each entry against the set of matches reads far less. A rare word is the other way
+        # round (the walk would cover the whole table to find a handful): its few matches are fetched by
+        # rowid. Which one is told by counting the matches, no further than FEW_MATCHES + 1.
+        probe = sa.select(sa.func.count()).select_from(matches.limit(FEW_MATCHES + 1).subquery())
+        if (db.session.scalar(probe) or 0) <= FEW_MATCHES:
+            return id_column.in_(matches)
         return (id_column + 0).in_(matches)
 
     def _sync(self, session, ids: list[int], *, delete: bool) -> None:

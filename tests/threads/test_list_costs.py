@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from feedback.pagination import COUNT_CAP, Page
-from feedback.search import normalise, query_words
+from feedback.search import FEW_MATCHES, normalise, query_words
 from feedback.threads import queries
 from feedback.threads.models import THREAD_SEARCH, Thread
 
@@ -173,3 +173,21 @@ def test_the_statements_of_a_search_do_not_grow_with_the_matches(app, db, client
     many = [statements(url) for url in urls]
 
     assert many == few
+
+
+def test_a_common_word_and_a_rare_one_are_both_found_in_order(db, author):
+    """More matches than FEW_MATCHES: SQLite walks the index of the list's order; a handful: it reads them by
+    id. Either way the page is the latest matches, those holding the word in their title first."""
+    titles = [f"Haies du bocage {n}" if n % 3 else f"Bocage numéro {n}" for n in range(FEW_MATCHES + 400)]
+    texts = ["des haies" for _ in titles]
+    texts[5] = texts[1700] = "une mare à tritons"
+    ids = add_threads(db, author, titles, texts)
+
+    common = queries.search_threads(queries.ThreadFilters(q="haies"), None, 1, 20)
+    with_title = [i for n, i in enumerate(ids) if n % 3]
+    assert [t.id for t in common.items] == list(reversed(with_title))[:20]
+    assert (common.exact, common.has_next) == (False, True)
+
+    rare = queries.search_threads(queries.ThreadFilters(q="tritons"), None, 1, 20)
+    assert [t.id for t in rare.items] == [ids[1700], ids[5]]
+    assert (rare.total, rare.exact, rare.has_next) == (2, True, False)
