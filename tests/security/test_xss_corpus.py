@@ -27,6 +27,7 @@ from feedback.threads.models import Thread
 
 from ..threads.conftest import html, page_text
 from .executable import executable_constructs
+from .test_findings import FORMULA_STARTS, csv_cells
 from .xss_payloads import PAYLOADS
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -138,7 +139,7 @@ def test_reports_and_their_markdown_export_run_nothing(web, scene, hostile):
         reports.add_recommendation(report, title=payload[:200], text=payload)
     draft = report.slug
     published = reports.create_report(scene.curator, "Bilan publié", Scope(), summary="\n\n".join(PAYLOADS))
-    for payload in PAYLOADS[:20]:
+    for payload in PAYLOADS:
         reports.add_recommendation(published, title=payload[:200], text=payload)
     reports.publish_report(published, scene.curator)
     db.session.commit()
@@ -149,6 +150,12 @@ def test_reports_and_their_markdown_export_run_nothing(web, scene, hostile):
     assert "Bilan <script>alert(1)</script>" in page_text(web.get(f"/rapports/{draft}"))
     web.sign_in(None)
     assert_inert(web.get(f"/rapports/{published.slug}"), "published report, anonymous")
+
+    zipped = web.get(f"/rapports/{published.slug}.csv.zip")
+    cells = csv_cells(zipped.data)
+    assert [cell for table in cells.values() for cell in table if cell.startswith(FORMULA_STARTS)] == []
+    assert [payload for payload in PAYLOADS if payload.startswith(FORMULA_STARTS)] != []
+    assert [p for p in PAYLOADS if p.startswith(FORMULA_STARTS) and f"'{p}" not in cells["recommendations.csv"]] == []
 
     options = comrak.RenderOptions()
     options.unsafe_ = True

