@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from feedback import input_limits, legacy_urls, templating
+from feedback import input_limits, legacy_urls, serving, templating
 from feedback.config import PROJECT_ROOT, settings_from_environment
 from feedback.extensions import csrf, db, limiter, login_manager, migrate
 from feedback.htmx import add_vary_header
@@ -79,6 +79,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     _register_commands(app)
     _register_error_pages(app)
     app.after_request(_security_headers)
+    serving.register(app)  # production's refusals, /healthz, the 503 page, request log, static files, proxy
     return app
 
 

@@ -41,12 +41,17 @@ def load_secret_key(instance_path: Path) -> str:
 
 def settings_from_environment(instance_path: Path) -> dict:
     port = os.environ.get("PORT") or "5000"
+    # "production" makes the application refuse settings that only suit one machine (feedback/serving.py).
+    production = os.environ.get("FEEDBACK_ENV", "").strip().lower() == "production"
+    session_cookie_secure = _bool("SESSION_COOKIE_SECURE", production)
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'feedback.sqlite3'}"
     return {
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SECRET_KEY": load_secret_key(instance_path),
+        "FEEDBACK_ENV": "production" if production else "development",
+        # In production, only a key given by the operator: never one generated on one machine.
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "") if production else load_secret_key(instance_path),
         # The public origin, for links in mails and feeds; on one machine, the port the server listens on.
-        "FEEDBACK_BASE_URL": os.environ.get("FEEDBACK_BASE_URL") or f"http://127.0.0.1:{port}",
+        "FEEDBACK_BASE_URL": os.environ.get("FEEDBACK_BASE_URL") or ("" if production else f"http://127.0.0.1:{port}"),
         "FEEDBACK_SHARED_DATA": Path(os.environ.get("FEEDBACK_SHARED_DATA", DEFAULT_SHARED_DATA)),
         "FEEDBACK_PAGE_SIZE": int(os.environ.get("FEEDBACK_PAGE_SIZE", "20")),
         # Answering target, in working days, of the threads that R124-1 does not cover (not data requests).
@@ -72,8 +77,14 @@ def settings_from_environment(instance_path: Path) -> dict:
         # one is: to the organisation's coordinators, then (as many working days later) to the curators.
         "FEEDBACK_ESCALATION_WORKING_DAYS": int(os.environ.get("FEEDBACK_ESCALATION_WORKING_DAYS", "10")),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # Every rate-limit key in a shared storage (Redis) starts with it: several platforms can share one Redis.
+        "RATELIMIT_STORAGE_OPTIONS": {"key_prefix": os.environ.get("RATELIMIT_KEY_PREFIX", "feedback")},
+        # How many reverse proxies stand in front of the application, whose X-Forwarded-* headers are trusted.
+        "FEEDBACK_PROXY_HOPS": int(os.environ.get("FEEDBACK_PROXY_HOPS", "0")),
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
-        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
+        "SESSION_COOKIE_SECURE": session_cookie_secure,
+        # Never less protected than the session cookie (create_app makes it Secure when the session's is).
+        "REMEMBER_COOKIE_SECURE": _bool("REMEMBER_COOKIE_SECURE", session_cookie_secure),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
