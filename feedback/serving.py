@@ -8,19 +8,20 @@ the WSGI stack (ProxyFix → request log → static files → Flask).
 - `FEEDBACK_PROXY_HOPS` (0: not behind a proxy) is the number of proxies in front of the application whose
   `X-Forwarded-For`, `-Proto`, `-Host` and `-Port` are trusted (Werkzeug's ProxyFix): the client's address the
   rate limits and the request log read is then the real one, and a request the proxy received over TLS is secure.
-- The development server names itself, Werkzeug and Python in a `Server` header; the application sends its own
-  neutral one instead. gunicorn always sends `Server: gunicorn`, without version (see the README).
+- The development server names Werkzeug and Python, with their versions, in its `Server` header; it is told to
+  send a neutral one instead. gunicorn always sends `Server: gunicorn`, without version (see the README).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from urllib.parse import urlsplit
 
 from flask import Flask
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.serving import WSGIRequestHandler
 
 from feedback import health, request_log, static_files
 
@@ -62,22 +63,10 @@ def secure_remember_cookie(app: Flask) -> None:
         app.config["REMEMBER_COOKIE_SECURE"] = True
 
 
-class NeutralServerHeader:
-    """Under the development server only (gunicorn sends its own header, which a second one would duplicate)."""
-
-    def __init__(self, application: Callable) -> None:
-        self.application = application
-
-    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        if not str(environ.get("SERVER_SOFTWARE", "")).startswith("Werkzeug"):
-            return self.application(environ, start_response)
-
-        def start_neutral(status: str, headers: list, exc_info=None):
-            headers = [(name, value) for name, value in headers if name.lower() != "server"]
-            headers.append(("Server", NEUTRAL_SERVER_HEADER))
-            return start_response(status, headers, exc_info)
-
-        return self.application(environ, start_neutral)
+def quiet_development_server() -> None:
+    """The development server (`flask run`) writes `Server: Werkzeug/… Python/…` itself, after the application's
+    headers, whatever they hold: its request handler is told to name the platform instead."""
+    WSGIRequestHandler.version_string = lambda self: NEUTRAL_SERVER_HEADER  # type: ignore[method-assign]
 
 
 def register(app: Flask) -> None:
@@ -91,4 +80,5 @@ def register(app: Flask) -> None:
     hops = int(app.config.get("FEEDBACK_PROXY_HOPS") or 0)
     if hops > 0:
         stack = ProxyFix(stack, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
-    app.wsgi_app = NeutralServerHeader(stack)  # type: ignore[method-assign]
+    app.wsgi_app = stack  # type: ignore[method-assign]
+    quiet_development_server()
