@@ -18,7 +18,7 @@ from flask import Flask
 from werkzeug.datastructures import FileStorage
 
 from feedback.accounts import tokens
-from feedback.accounts.models import Membership
+from feedback.accounts.models import Membership, Organisation
 from feedback.capitalisation import services as reports
 from feedback.capitalisation.scope import Scope
 from feedback.extensions import db
@@ -105,8 +105,10 @@ def fill(route: Route, scene) -> str:
             values["recommendation_id"] = str(recommendation.id)
         else:
             values["slug"] = scene.producer.slug
-    if "membership_id" in names:
-        membership = db.session.scalars(sa.select(Membership).where(Membership.user_id == scene.member.id)).one()
+    if "membership_id" in names:  # a colleague of the member, whom the request may remove
+        producer = db.session.get(Organisation, scene.producer.id)  # in the session of the current context
+        colleague = factories.create_user(name="Collègue du service", organisation=producer)
+        membership = db.session.scalars(sa.select(Membership).where(Membership.user_id == colleague.id)).one()
         values["membership_id"] = str(membership.id)
     if "session_id" in names:
         values["session_id"] = str(scene.member_session_id)

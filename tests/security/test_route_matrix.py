@@ -65,6 +65,7 @@ EXPECTED: dict[str, tuple] = {
     "GET /fils/nouveau": (200, 200, 200, 200, 200),
     "POST /fils/nouveau": (L, 400, 400, 400, 400),
     "GET /fils/similaires": (200, 200, 200, 200, 200),
+    "GET /healthz": (200, 200, 200, 200, 200),
     "GET /inscription": (200, 302, 302, 302, 302),
     "POST /inscription": (200, 302, 302, 302, 302),
     "GET /inscription/envoyee": (200, 200, 200, 200, 200),
