@@ -382,14 +382,15 @@ def test_forged_choices_of_the_other_forms_are_refused(web, scene, open_request,
     assert snapshot(open_request.id) == before
 
 
-def test_an_author_posting_an_internal_note_does_not_write_one(web, scene, open_request):
+def test_an_author_posting_an_internal_note_is_refused_and_nothing_is_published(web, scene, open_request):
     web.sign_in(scene.author)
 
-    response = web.post(f"/fils/{open_request.id}/messages", data={"body": "Ceci est public.", "internal": "y"})
+    response = web.post(f"/fils/{open_request.id}/messages", data={"body": "Ceci est interne.", "internal": "y"})
 
-    assert response.status_code == 303
+    assert response.status_code == 200
+    assert "votre message n'a pas été publié" in page_text(response)
     thread = fresh(open_request.id)
-    assert (thread.messages_count, thread.public_messages_count) == (2, 2)
+    assert (thread.messages_count, thread.public_messages_count) == (1, 1)
 
 
 # Concurrent changes ------------------------------------------------------------------------------------------
