@@ -4,13 +4,14 @@ A WSGI middleware, so that every answer is counted, the static files served befo
 `X-Request-Id` the proxy sent when it looks like one (letters, digits, `-_.:`, at most 128 characters), else a new
 one; it is echoed in the answer's `X-Request-Id` header. The route is the URL rule Flask matched (`/fils/<int:id>`),
 never the path with its ids and query. The address is `REMOTE_ADDR` as ProxyFix left it: the real client's behind
-the trusted proxies. Lines go to the logger `feedback.requests` at INFO, written to the standard error by the
+the trusted proxies. The worker's process id ends the line. Lines go to the logger `feedback.requests` at INFO, written to the standard error by the
 application's handler (so gunicorn and systemd's journal show them).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
 import uuid
@@ -50,13 +51,14 @@ class RequestLog:
 
         def write_line() -> None:
             logger.info(
-                "request id=%s method=%s route=%s status=%s duration_ms=%.1f client=%s",
+                "request id=%s method=%s route=%s status=%s duration_ms=%.1f client=%s pid=%d",
                 request_id,
                 environ.get("REQUEST_METHOD", "-"),
                 environ.get(ROUTE_KEY) or "-",
                 status[0],
                 (time.perf_counter() - started) * 1000,
                 environ.get("REMOTE_ADDR") or "-",
+                os.getpid(),
             )
 
         try:

@@ -42,7 +42,7 @@ def postgresql_url() -> str:
 
 @pytest.fixture(scope="session")
 def migrated_postgresql(app, tmp_path_factory) -> str:
-    """A PostgreSQL database at the migrations' head."""
+    """A PostgreSQL database at the migrations' head (the dedicated one built afresh on each run)."""
     url = postgresql_url()
     if url == app.config["SQLALCHEMY_DATABASE_URI"]:
         return url
@@ -50,11 +50,14 @@ def migrated_postgresql(app, tmp_path_factory) -> str:
 
     from tests.conftest import make_app
 
+    from feedback.extensions import db
+
     other = make_app(tmp_path_factory, SQLALCHEMY_DATABASE_URI=url)
     with other.app_context():
+        with db.engine.begin() as connection:  # built afresh, as the suite's own database
+            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+            connection.execute(sa.text("CREATE SCHEMA public"))
         upgrade()
-        from feedback.extensions import db
-
         db.engine.dispose()
     return url
 

@@ -37,7 +37,7 @@ def test_each_request_logs_one_line_with_its_id_route_status_duration_and_client
     assert len(lines) == 2
     assert re.fullmatch(
         r"request id=abc-123 method=GET route=/fils/<int:thread_id> status=404 duration_ms=\d+\.\d "
-        r"client=203\.0\.113\.7",
+        r"client=203\.0\.113\.7 pid=\d+",
         lines[0],
     ), lines[0]
     assert answer.headers["X-Request-Id"] == "abc-123"
