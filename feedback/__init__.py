@@ -92,6 +92,7 @@ def _register_blueprints(app: Flask) -> None:
     from feedback.catalogue.views import blueprint as catalogue
     from feedback.home import blueprint as home
     from feedback.notifications.views import blueprint as notifications
+    from feedback.privacy.views import blueprint as privacy
     from feedback.threads.attachments import register as delete_files_of_rolled_back_messages
     from feedback.threads.feeds import blueprint as feeds
     from feedback.threads.home_sections import register as register_home_sections
@@ -102,6 +103,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (home, accounts, catalogue, threads, feeds, notifications, capitalisation, reports):
         app.register_blueprint(blueprint)
+    app.register_blueprint(privacy)
     register_weekly_summary()
     register_notification_details()
     register_mail_replies()
@@ -124,11 +126,13 @@ def _register_commands(app: Flask) -> None:
     from feedback.demo import demo
     from feedback.mail.cli import mail
     from feedback.notifications.cli import notifications
+    from feedback.privacy.cli import delete_user
     from feedback.texts import texts
     from feedback.threads.cli import deadlines, threads
 
     for group in (users, reference, catalogue, threads, deadlines, notifications, mail, reports, texts, demo):
         app.cli.add_command(group)
+    users.add_command(delete_user)
 
 
 def _register_error_pages(app: Flask) -> None:

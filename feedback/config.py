@@ -73,6 +73,12 @@ def settings_from_environment(instance_path: Path) -> dict:
         "FEEDBACK_INBOUND_MAX_BYTES": int(os.environ.get("FEEDBACK_INBOUND_MAX_BYTES", str(10 * 1024 * 1024))),
         # How many times a mail is tried before it is given up (with a growing wait between tries).
         "FEEDBACK_MAIL_MAX_ATTEMPTS": int(os.environ.get("FEEDBACK_MAIL_MAX_ATTEMPTS", "10")),
+        # Mails sent (or given up) this many days ago lose their bodies and addresses (`flask --app wsgi mail purge`).
+        "FEEDBACK_MAIL_RETENTION_DAYS": int(os.environ.get("FEEDBACK_MAIL_RETENTION_DAYS", "30")),
+        # Where people write to exercise their rights on their personal data (the data protection officer).
+        "FEEDBACK_DPO_CONTACT": os.environ.get(
+            "FEEDBACK_DPO_CONTACT", "donnees-personnelles@developpement-durable.gouv.fr"
+        ),
         # A thread without any action of its producer for this many working days is escalated, as an overdue
         # one is: to the organisation's coordinators, then (as many working days later) to the curators.
         "FEEDBACK_ESCALATION_WORKING_DAYS": int(os.environ.get("FEEDBACK_ESCALATION_WORKING_DAYS", "10")),

@@ -114,6 +114,8 @@ class User(UserMixin, Model):
     confirmed: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the person deleted the account (`privacy.erasure`): the row stays, anonymous, for their contributions.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # data.gouv.fr user id of the placeholder accounts that imported discussions are signed with; such an
     # account has no password and cannot log in.
     datagouv_id: Mapped[str | None] = mapped_column(sa.String(24), unique=True)

@@ -12,10 +12,15 @@ from aiosmtpd.lmtp import LMTP
 from flask import current_app
 from flask.cli import with_appcontext
 
+from feedback.extensions import db
 from feedback.mail.inbound import LmtpReceiver, ReplyReceiver
+from feedback.mail.retention import purge_old_mail
 
 
-@click.group(help="Les courriels reçus : les réponses aux notifications, qui deviennent des messages des fils.")
+@click.group(
+    help="Les courriels : la réception des réponses aux notifications, qui deviennent des messages des fils, et "
+    "l'effacement des courriels anciens."
+)
 def mail():
     pass
 
@@ -70,3 +75,29 @@ def receive(host: str, port: int, lmtp: bool):
     stopping.wait()
     controller.stop()
     click.echo("Réception arrêtée.")
+
+
+@mail.command(
+    "purge",
+    help="Effacer le contenu des courriels anciens : ceux envoyés (ou abandonnés) depuis plus de "
+    "FEEDBACK_MAIL_RETENTION_DAYS jours (30 par défaut) perdent leur texte, leur objet et leur adresse ; les "
+    "courriels reçus, leur expéditeur et leur destinataire. Restent la date, l'état et la nature de chaque "
+    "courriel, pour les statistiques. Les courriels en attente d'envoi ne sont pas touchés.",
+)
+@click.option(
+    "--days",
+    type=click.IntRange(0, 36500),
+    default=None,
+    help="Durée de conservation en jours (par défaut FEEDBACK_MAIL_RETENTION_DAYS).",
+)
+@with_appcontext
+def purge(days: int | None):
+    if days is None:
+        days = current_app.config["FEEDBACK_MAIL_RETENTION_DAYS"]
+    if days < 0:
+        raise click.ClickException(f"FEEDBACK_MAIL_RETENTION_DAYS doit être positif ou nul (lu : {days}).")
+    purged = purge_old_mail(days)
+    db.session.commit()
+    click.echo(
+        f"Courriels de plus de {days} jours effacés : {purged.outgoing} envoyé(s), {purged.inbound} reçu(s)."
+    )

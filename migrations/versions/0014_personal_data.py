@@ -1,4 +1,5 @@
-"""(to be written)
+"""Personal data: `user_account.deleted_at`, set when a person deletes their account. The row stays, emptied of
+everything personal, so that the threads and messages it signed stay readable under « Compte supprimé ».
 
 Revision ID: 0014
 Revises: 0013
@@ -6,7 +7,10 @@ Create Date: 2026-12-05 16:00:00
 
 """
 
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
+
+from feedback.database import UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision = "0014"
@@ -16,8 +20,10 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    with op.batch_alter_table("user_account") as batch_op:
+        batch_op.add_column(sa.Column("deleted_at", UTCDateTime(), nullable=True))
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table("user_account") as batch_op:
+        batch_op.drop_column("deleted_at")

@@ -1,0 +1,149 @@
+"""What a person can download about themselves: their account, the threads they opened, the messages they
+wrote, their votes and follows, their notifications and mail preferences. Only theirs: another person's
+messages, internal notes or the title of a restricted thread they may no longer see are never part of it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from feedback.accounts.models import Organisation, User
+from feedback.catalogue.models import Dataset
+from feedback.extensions import db
+from feedback.notifications.models import Notification, NotificationPreference
+from feedback.threads.models import Follow, Message, Subscription, Thread, Vote
+from feedback.threads.workflow import can_view
+
+FORMAT_VERSION = 1
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def _thread_reference(thread: Thread, user: User) -> dict[str, Any]:
+    """A thread the person took part in: its title only while they may still see it."""
+    visible = can_view(user, thread)
+    return {"id": thread.id, "title": thread.title if visible else None, "visible": visible}
+
+
+def personal_data(user: User) -> dict[str, Any]:
+    """Everything the platform holds about `user`, with stable keys and ISO 8601 dates (UTC)."""
+    threads = db.session.scalars(sa.select(Thread).where(Thread.author_id == user.id).order_by(Thread.id)).all()
+    messages = db.session.execute(
+        sa.select(Message, Thread)
+        .join(Thread, Thread.id == Message.thread_id)
+        .where(Message.author_id == user.id)
+        .order_by(Message.created_at, Message.id)
+    ).all()
+    votes = db.session.execute(
+        sa.select(Vote, Thread)
+        .join(Thread, Thread.id == Vote.thread_id)
+        .where(Vote.user_id == user.id)
+        .order_by(Vote.created_at)
+    ).all()
+    subscriptions = db.session.execute(
+        sa.select(Subscription, Thread)
+        .join(Thread, Thread.id == Subscription.thread_id)
+        .where(Subscription.user_id == user.id)
+        .order_by(Subscription.created_at)
+    ).all()
+    follows = db.session.execute(
+        sa.select(Follow, Dataset, Organisation)
+        .outerjoin(Dataset, Dataset.id == Follow.dataset_id)
+        .outerjoin(Organisation, Organisation.id == Follow.organisation_id)
+        .where(Follow.user_id == user.id)
+        .order_by(Follow.created_at)
+    ).all()
+    notifications = db.session.scalars(
+        sa.select(Notification).where(Notification.recipient_id == user.id).order_by(Notification.created_at)
+    ).all()
+    preferences = db.session.scalars(
+        sa.select(NotificationPreference)
+        .where(NotificationPreference.user_id == user.id)
+        .order_by(NotificationPreference.topic)
+    ).all()
+    return {
+        "format_version": FORMAT_VERSION,
+        "account": {
+            "id": user.id,
+            "name": user.name,
+            "email": user.email,
+            "employer_kind": user.employer_kind,
+            "employer_kind_label": user.employer_kind_label,
+            "employer_name": user.employer_name,
+            "role": user.role,
+            "role_label": user.role_label,
+            "created_at": _iso(user.created_at),
+            "last_login_at": _iso(user.last_login_at),
+            "memberships": [
+                {
+                    "organisation": membership.organisation.name,
+                    "organisation_slug": membership.organisation.slug,
+                    "role": membership.role,
+                    "role_label": membership.role_label,
+                    "since": _iso(membership.created_at),
+                }
+                for membership in user.memberships
+            ],
+        },
+        "threads": [
+            {
+                "id": thread.id,
+                "kind": thread.kind,
+                "title": thread.title,
+                "status": thread.status,
+                "visibility": thread.visibility,
+                "created_at": _iso(thread.created_at),
+            }
+            for thread in threads
+        ],
+        "messages": [
+            {
+                "id": message.id,
+                "thread": _thread_reference(thread, user),
+                "internal": message.internal,
+                "created_at": _iso(message.created_at),
+                "edited_at": _iso(message.edited_at),
+                "body": message.body,
+            }
+            for message, thread in messages
+        ],
+        "votes": [
+            {"thread": _thread_reference(thread, user), "created_at": _iso(vote.created_at)} for vote, thread in votes
+        ],
+        "followed_threads": [
+            {"thread": _thread_reference(thread, user), "created_at": _iso(subscription.created_at)}
+            for subscription, thread in subscriptions
+        ],
+        "followed_datasets": [
+            {"dataset": dataset.title, "dataset_slug": dataset.slug, "created_at": _iso(follow.created_at)}
+            for follow, dataset, _ in follows
+            if dataset is not None
+        ],
+        "followed_organisations": [
+            {
+                "organisation": organisation.name,
+                "organisation_slug": organisation.slug,
+                "created_at": _iso(follow.created_at),
+            }
+            for follow, _, organisation in follows
+            if organisation is not None
+        ],
+        "notifications": [
+            {
+                "kind": notification.kind,
+                "text": notification.text,
+                "link": notification.link,
+                "created_at": _iso(notification.created_at),
+                "read_at": _iso(notification.read_at),
+                "emailed_at": _iso(notification.emailed_at),
+            }
+            for notification in notifications
+        ],
+        "notification_preferences": [
+            {"topic": preference.topic, "frequency": preference.frequency} for preference in preferences
+        ],
+    }
