@@ -4,8 +4,8 @@ A WSGI middleware, so that every answer is counted, the static files served befo
 `X-Request-Id` the proxy sent when it looks like one (letters, digits, `-_.:`, at most 128 characters), else a new
 one; it is echoed in the answer's `X-Request-Id` header. The route is the URL rule Flask matched (`/fils/<int:id>`),
 never the path with its ids and query. The address is `REMOTE_ADDR` as ProxyFix left it: the real client's behind
-the trusted proxies. The worker's process id ends the line. Lines go to the logger `feedback.requests` at INFO, written to the standard error by the
-application's handler (so gunicorn and systemd's journal show them).
+the trusted proxies. The worker's process id ends the line. Lines go to the logger `feedback.requests` at INFO,
+written to the standard error by the application's handler (so gunicorn and systemd's journal show them).
 """
 
 from __future__ import annotations

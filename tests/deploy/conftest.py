@@ -48,9 +48,8 @@ def migrated_postgresql(app, tmp_path_factory) -> str:
         return url
     from flask_migrate import upgrade
 
-    from tests.conftest import make_app
-
     from feedback.extensions import db
+    from tests.conftest import make_app
 
     other = make_app(tmp_path_factory, SQLALCHEMY_DATABASE_URI=url)
     with other.app_context():
