@@ -39,7 +39,7 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 forwarded_allow_ips = ""
 secure_scheme_headers: dict[str, str] = {}
 
-# Load the application once in the master, before the workers fork: a mistake in the settings (production's
-# refusals) stops the start at once with its message, and the workers share the memory of the code. Loading opens
-# no database connection, so no worker inherits one.
-preload_app = True
+# Each worker loads the application itself (no preloading in the master): `systemctl reload` (HUP) then starts
+# workers on the new code and lets the old ones finish their requests, an upgrade without a dropped request. A
+# mistake in the settings (production's refusals) stops the start with its message ("Worker failed to boot").
+preload_app = False

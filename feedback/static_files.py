@@ -151,7 +151,7 @@ def compress() -> None:
 
     root = Path(current_app.static_folder or "")
     compressor = Compressor(quiet=True)
-    written = kept = 0
+    written = kept = no_gain = 0
     for path in sorted(root.rglob("*")):
         if not path.is_file() or path.suffix in (".gz", ".br") or not compressor.should_compress(path.name):
             continue
@@ -162,6 +162,8 @@ def compress() -> None:
             continue
         for copy in copies:
             copy.unlink(missing_ok=True)
-        list(compressor.compress(str(path)))
-        written += 1
-    click.echo(f"{written} fichier(s) compressé(s), {kept} déjà à jour.")
+        if compressor.compress(str(path)):
+            written += 1
+        else:
+            no_gain += 1
+    click.echo(f"{written} fichier(s) compressé(s), {kept} déjà à jour, {no_gain} sans gain à la compression.")

@@ -69,7 +69,7 @@ def test_a_compressed_copy_goes_to_clients_that_accept_it(tmp_path, app):
     assert plain.data == (tmp_path / "style.css").read_bytes()
 
     again = flask_app.test_cli_runner().invoke(compress)
-    assert "0 fichier(s) compressé(s), 1 déjà à jour." in again.output
+    assert "0 fichier(s) compressé(s), 1 déjà à jour, 0 sans gain à la compression." in again.output
 
 
 def test_a_compressed_copy_older_than_its_file_is_never_served(tmp_path):
