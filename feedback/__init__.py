@@ -137,6 +137,9 @@ def _register_commands(app: Flask) -> None:
 
 def _register_error_pages(app: Flask) -> None:
     def render_error(error: HTTPException | Exception):
+        # The request's work is abandoned before the page is drawn: a session left in a failed transaction
+        # (a refused flush, a lost connection) would make the error page fail in turn.
+        db.session.rollback()
         code = error.code if isinstance(error, HTTPException) and error.code else 500
         if code not in ERROR_MESSAGES:
             return error

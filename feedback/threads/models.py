@@ -266,6 +266,9 @@ class Thread(Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Id of the data.gouv.fr discussion this thread was imported from.
     udata_id: Mapped[str | None] = mapped_column(sa.String(24), unique=True)
+    # What the person saw when deciding a change (status, transfer, deadline, assignment, kind): raised only by
+    # those changes, compared and set in the database (`services._check_version`). Replies, votes, follows and
+    # internal notes leave it alone, so they never conflict and the requester's page does not tell of notes.
     version: Mapped[int] = mapped_column(default=1)
     title: Mapped[str] = mapped_column(sa.String(200))
     # The title normalised: search results holding the words in it come first.
@@ -282,8 +285,6 @@ class Thread(Model):
     duplicate_of: Mapped[Thread | None] = relationship(remote_side=[id])
     themes: Mapped[list[Theme]] = relationship(secondary=thread_theme, order_by=Theme.label)
     related_datasets: Mapped[list[Dataset]] = relationship(secondary=thread_related_dataset)
-
-    __mapper_args__ = {"version_id_col": version}
 
     @property
     def kind_label(self) -> str:

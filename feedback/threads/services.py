@@ -10,6 +10,8 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm.attributes import set_committed_value
 
 from feedback.accounts.models import Membership, Organisation, User
 from feedback.catalogue.models import Dataset, Territory, Theme
@@ -58,17 +60,59 @@ class Conflict(ThreadError):
     """Someone else changed the thread since the page was loaded."""
 
 
+CONFLICT_MESSAGE = (
+    "Ce fil a été modifié par quelqu'un d'autre pendant que vous le consultiez. "
+    "Rechargez la page pour voir ses changements, puis recommencez."
+)
+
+
 def _require(user, action: str, thread: Thread) -> None:
     if not can(user, action, thread):
         raise PermissionDenied("Vous n'avez pas le droit de faire cette action sur ce fil.")
 
 
 def _check_version(thread: Thread, expected_version: int | None) -> None:
-    if expected_version is not None and expected_version != thread.version:
-        raise Conflict(
-            "Ce fil a été modifié par quelqu'un d'autre pendant que vous le consultiez. "
-            "Rechargez la page pour voir ses changements, puis recommencez."
-        )
+    """Compare and set: a change decided on what the person saw (status, transfer, deadline, assignment, kind)
+    goes on only if the thread is still at the version the page showed, and raises that version in the
+    database at once. Of two such changes from the same version, the second finds the version moved (on
+    PostgreSQL it waits for the first to commit, on SQLite for the write lock) and is refused. Replies, votes
+    and follows do not raise it: they never conflict with each other. `expected_version` None: an operation
+    of the platform itself, checked against the version it has just read."""
+    expected = thread.version if expected_version is None else expected_version
+    if expected != thread.version:
+        raise Conflict(CONFLICT_MESSAGE)
+    raised = db.session.execute(
+        sa.update(Thread)
+        .where(Thread.id == thread.id, Thread.version == expected)
+        .values(version=Thread.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if raised.rowcount != 1:
+        raise Conflict(CONFLICT_MESSAGE)
+    set_committed_value(thread, "version", expected + 1)
+
+
+def _add_counter(thread: Thread, column: str, step: int) -> None:
+    """Add `step` to one of the thread's counters in the database (`count = count + 1`), not from the value
+    read earlier: concurrent replies, votes and follows each count."""
+    setattr(thread, column, getattr(Thread, column) + step)
+
+
+def _insert_once(model, **values) -> bool:
+    """Insert a row keyed by its primary key unless it exists (a double click, two tabs): whether it was added."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    db.session.flush()
+    table = model.__table__
+    statement = insert(table).values(**values).on_conflict_do_nothing().returning(*table.primary_key.columns)
+    return db.session.execute(statement).first() is not None
+
+
+def _delete_once(model, *conditions) -> bool:
+    """Delete a row if it is still there: whether this call took it away."""
+    db.session.flush()
+    removed = db.session.execute(sa.delete(model).where(*conditions).execution_options(synchronize_session="fetch"))
+    return removed.rowcount == 1
 
 
 def _check_body(body: str) -> str:
@@ -132,8 +176,9 @@ def _follow(thread: Thread, user: User) -> bool:
     exists = db.session.get(Subscription, (thread.id, user.id))
     if exists:
         return False
-    db.session.add(Subscription(thread_id=thread.id, user_id=user.id))
-    thread.followers_count += 1
+    if not _insert_once(Subscription, thread_id=thread.id, user_id=user.id):
+        return False
+    _add_counter(thread, "followers_count", 1)
     return True
 
 
@@ -263,7 +308,7 @@ def post_message(
     db.session.flush()
     if files:
         store_uploads(message, files)
-    thread.messages_count += 1
+    _add_counter(thread, "messages_count", 1)
     _follow(thread, author)  # whoever writes in a thread hears of the answers (the service's agent, too)
     if not internal:  # lists show the last activity: an internal note must not show through it
         _touch(thread, now)
@@ -280,17 +325,28 @@ def post_message(
         if notify:
             recipients.notify_event(thread, event, author, message=message)
         return message
-    thread.public_messages_count += 1
+    _add_counter(thread, "public_messages_count", 1)
     answers.note_message(thread, message)
     if answers.is_response(message):
         if moves_status and thread.status == ThreadStatus.NEW:
-            _change(thread, author, ThreadStatus.ACKNOWLEDGED, now, automatic=True)
+            _move_automatically(thread, author, now)
     elif moves_status and author.id == thread.author_id and thread.status == ThreadStatus.NEEDS_INFO:
-        _change(thread, author, ThreadStatus.ACKNOWLEDGED, now, automatic=True)
-    _reindex(thread, thread.search_text + " " + normalise(plain_text(body)[:5000]))
+        _move_automatically(thread, author, now)
+    # Appended in the database, so that a concurrent reply's words stay in the search text too.
+    _reindex(thread, Thread.search_text + (" " + normalise(plain_text(body)[:5000])))
     if notify:
         recipients.notify_event(thread, event, author, message=message)
     return message
+
+
+def _move_automatically(thread: Thread, author: User, now: datetime) -> None:
+    """A reply's automatic move to "pris en compte": a status change, checked like one; if another change
+    landed meanwhile (a concurrent first answer), the reply stands and that change stays."""
+    try:
+        _check_version(thread, None)
+    except Conflict:
+        return
+    _change(thread, author, ThreadStatus.ACKNOWLEDGED, now, automatic=True)
 
 
 def _change(
@@ -373,13 +429,11 @@ def _mark_duplicate(thread: Thread, original: Thread | None) -> Thread:
     thread.duplicate_of_id = original.id
     # Votes and followers move to the original.
     for vote in db.session.scalars(sa.select(Vote).where(Vote.thread_id == thread.id)):
-        if db.session.get(Vote, (original.id, vote.user_id)) is None:
-            db.session.add(Vote(thread_id=original.id, user_id=vote.user_id, created_at=vote.created_at))
-            original.votes_count += 1
+        if _insert_once(Vote, thread_id=original.id, user_id=vote.user_id, created_at=vote.created_at):
+            _add_counter(original, "votes_count", 1)
     for follower in db.session.scalars(sa.select(Subscription).where(Subscription.thread_id == thread.id)):
-        if db.session.get(Subscription, (original.id, follower.user_id)) is None:
-            db.session.add(Subscription(thread_id=original.id, user_id=follower.user_id))
-            original.followers_count += 1
+        if _insert_once(Subscription, thread_id=original.id, user_id=follower.user_id):
+            _add_counter(original, "followers_count", 1)
     return original
 
 
@@ -552,12 +606,12 @@ def toggle_vote(thread: Thread, user: User) -> bool:
     _require(user, "vote", thread)
     vote = db.session.get(Vote, (thread.id, user.id))
     if vote is not None:
-        db.session.delete(vote)
-        thread.votes_count -= 1
+        if _delete_once(Vote, Vote.thread_id == thread.id, Vote.user_id == user.id):
+            _add_counter(thread, "votes_count", -1)
         db.session.flush()
         return False
-    db.session.add(Vote(thread_id=thread.id, user_id=user.id))
-    thread.votes_count += 1
+    if _insert_once(Vote, thread_id=thread.id, user_id=user.id, created_at=utcnow()):
+        _add_counter(thread, "votes_count", 1)
     db.session.flush()
     return True
 
@@ -566,8 +620,8 @@ def toggle_follow(thread: Thread, user: User) -> bool:
     _require(user, "follow", thread)
     subscription = db.session.get(Subscription, (thread.id, user.id))
     if subscription is not None:
-        db.session.delete(subscription)
-        thread.followers_count -= 1
+        if _delete_once(Subscription, Subscription.thread_id == thread.id, Subscription.user_id == user.id):
+            _add_counter(thread, "followers_count", -1)
         db.session.flush()
         return False
     _follow(thread, user)
@@ -645,6 +699,7 @@ def route_thread(thread: Thread, actor: User, organisation: Organisation) -> Non
         raise ThreadError("On n'adresse un fil qu'à un service producteur.", "organisation")
     if thread.organisation_id == organisation.id:
         raise ThreadError("Ce fil est déjà adressé à ce service.", "organisation")
+    _check_version(thread, None)  # the thread changes hands: a form loaded before is out of date
     previous = thread.organisation_id
     thread.organisation_id = organisation.id
     now = utcnow()

@@ -422,10 +422,19 @@ def _action(thread_id: int, action: str) -> Thread:
     return thread
 
 
-def _run(thread: Thread, form_name: str, form, operation, message: str):
-    """Validate `form`, run `operation()`, and answer; a refused operation keeps the form and its error."""
+VERSION_UNREADABLE = (
+    "Ce formulaire ne dit pas quelle version du fil vous aviez sous les yeux. "
+    "Rechargez la page, puis recommencez."
+)
+
+
+def _run(thread: Thread, form_name: str, form, operation, message: str, *, versioned: bool = False):
+    """Validate `form`, run `operation()`, and answer; a refused operation keeps the form and its error.
+    `versioned`: the operation is checked against the version the page showed, which the form must carry."""
     if not form.validate_on_submit():
         return _after_action(thread, **{form_name: form})
+    if versioned and form.expected_version is None:  # missing or garbled: refused, never unchecked
+        return _after_action(thread, error=VERSION_UNREADABLE, **{form_name: form})
     try:
         operation()
     except services.Conflict as error:
@@ -533,7 +542,7 @@ def change_status(thread_id: int):
             resolution_dataset=resolution,
         )
 
-    return _run(thread, "status_form", form, operation, "Le statut du fil est changé.")
+    return _run(thread, "status_form", form, operation, "Le statut du fil est changé.", versioned=True)
 
 
 def _thread_from_reference(text: str) -> Thread | None:
@@ -554,6 +563,7 @@ def ask_details(thread_id: int):
         form,
         lambda: services.ask_details(thread, current_user, form.question.data, expected_version=form.expected_version),
         "Votre demande de précisions est envoyée au demandeur.",
+        versioned=True,
     )
 
 
@@ -571,7 +581,8 @@ def transfer(thread_id: int):
             thread, current_user, organisation, form.message.data, expected_version=form.expected_version
         )
 
-    return _run(thread, "transfer_form", form, operation, "Le fil est transféré ; le demandeur en est informé.")
+    message = "Le fil est transféré ; le demandeur en est informé."
+    return _run(thread, "transfer_form", form, operation, message, versioned=True)
 
 
 @blueprint.post("/fils/<int:thread_id>/prolongation")
@@ -586,6 +597,7 @@ def extend(thread_id: int):
             thread, current_user, form.motive.data, expected_version=form.expected_version
         ),
         "Le délai de réponse est porté à deux mois ; le demandeur en est informé.",
+        versioned=True,
     )
 
 
@@ -599,7 +611,7 @@ def assign(thread_id: int):
         assignee = db.session.get(User, int(form.assignee.data)) if form.assignee.data else None
         services.assign_thread(thread, current_user, assignee, expected_version=form.expected_version)
 
-    return _run(thread, "assign_form", form, operation, "L'assignation est enregistrée.")
+    return _run(thread, "assign_form", form, operation, "L'assignation est enregistrée.", versioned=True)
 
 
 @blueprint.post("/fils/<int:thread_id>/reclassement")
@@ -618,13 +630,14 @@ def reclassify(thread_id: int):
             expected_version=form.expected_version,
         ),
         "Le fil est reclassé.",
+        versioned=True,
     )
 
 
-def _simple_action(thread_id: int, action: str, operation, message: str):
+def _simple_action(thread_id: int, action: str, operation, message: str, *, versioned: bool = False):
     thread = _action(thread_id, action)
     form = ActionForm()
-    return _run(thread, "action_form", form, lambda: operation(thread, form), message)
+    return _run(thread, "action_form", form, lambda: operation(thread, form), message, versioned=versioned)
 
 
 @blueprint.post("/fils/<int:thread_id>/soutien")
@@ -653,6 +666,7 @@ def withdraw(thread_id: int):
         "Votre fil est retiré."
         if thread.author_id == current_user.id
         else "Le fil est retiré ; son auteur en est informé.",
+        versioned=True,
     )
 
 
@@ -663,6 +677,7 @@ def reopen(thread_id: int):
         "reopen",
         lambda t, f: services.reopen_thread(t, current_user, expected_version=f.expected_version),
         "Le fil est rouvert.",
+        versioned=True,
     )
 
 

@@ -289,7 +289,8 @@ def test_reopening_a_closed_thread_through_http(web, scene, open_request):
         assert snapshot(open_request.id) == before
 
     web.sign_in(scene.author)
-    assert web.post(f"/fils/{open_request.id}/reouverture", data={}).status_code == 303
+    version = str(fresh(open_request.id).version)
+    assert web.post(f"/fils/{open_request.id}/reouverture", data={"version": version}).status_code == 303
 
     assert fresh(open_request.id).status == "new"
 
