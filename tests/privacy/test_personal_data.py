@@ -18,7 +18,7 @@ from feedback.notifications.models import Notification
 from feedback.privacy.erasure import DELETED_NAME
 from feedback.threads import services
 from feedback.threads.models import Follow, Message, Subscription, Thread, Vote
-from tests.threads.conftest import Web, count, data_request, fresh, question, scene  # noqa: F401
+from tests.threads.conftest import Web, count, data_request, fresh, question
 
 from .. import factories
 
@@ -43,7 +43,7 @@ def _other_peoples_secrets(scene):
 
 
 def test_the_download_holds_ones_own_data_and_nothing_of_others(scene, app, client):
-    thread, restricted = _other_peoples_secrets(scene)
+    _other_peoples_secrets(scene)
     other_thread = question(scene, author=scene.other_user, title="Fil public d'une autre personne")
     services.post_message(other_thread, scene.author, "Mon message sur le fil d'une autre personne.")
     services.toggle_vote(other_thread, scene.author)  # replying made them follow it
@@ -221,9 +221,7 @@ def test_purge_erases_old_mail_bodies_only(app, runner, db):
         "test:old-failed", "refus@exemple.fr", "Refusé", "Corps refusé", at=now - timedelta(days=40)
     )
     old_failed.status = MailStatus.FAILED.value
-    old_pending = queue_mail(
-        "test:old-pending", "attente@exemple.fr", "En attente", "Corps en attente", at=now - timedelta(days=40)
-    )
+    queue_mail("test:old-pending", "attente@exemple.fr", "En attente", "Corps en attente", at=now - timedelta(days=40))
     recent = queue_mail("test:recent", "recente@exemple.fr", "Récent", "Corps récent", at=now - timedelta(days=5))
     recent.status = MailStatus.SENT.value
     _db.session.add_all(
