@@ -222,7 +222,7 @@ def test_exports_are_well_formed(client, capi, published):
 
 def test_printable_page_loads_the_print_stylesheet(client, published):
     page = text(client.get(f"/rapports/{published.slug}/impression"))
-    assert 'href="/static/print.css" media="print"' in page
+    assert 'href="/static/print.css?v=' in page and '" media="print"' in page  # the file's version in its address
     assert "Version imprimable" not in page  # no buttons on the printed version
 
 
