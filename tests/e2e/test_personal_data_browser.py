@@ -71,3 +71,29 @@ def test_download_then_delete_ones_account(page):
     page.get_by_label("Mot de passe").fill(factories.PASSWORD)
     page.get_by_role("button", name="Se connecter").last.click()
     expect(log_in_again).to_contain_text("incorrect")
+
+
+def test_the_personal_data_pages_have_no_serious_accessibility_violation(page):
+    from .test_accessibility import AXE_OPTIONS, AXE_SOURCE, BLOCKING_IMPACTS, RUN_AXE
+
+    person = factories.create_user(email="dominique@exemple.fr", name="Dominique Lefèvre")
+
+    def audit() -> None:
+        expect(page.locator("html[data-fr-js='true']")).to_have_count(1)
+        page.evaluate(AXE_SOURCE)
+        results = page.evaluate(RUN_AXE, AXE_OPTIONS)
+        assert results["passes"] > 0
+        blocking = [v["id"] for v in results["violations"] if v["impact"] in BLOCKING_IMPACTS]
+        assert not blocking, f"{page.url}: {blocking}"
+
+    page.goto("/donnees-personnelles")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Données personnelles")
+    audit()
+    log_in(page, person.email)
+    page.goto("/compte/mes-donnees")
+    audit()
+    page.goto("/compte/supprimer")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Supprimer définitivement mon compte").click()
+    expect(page.locator("main")).to_contain_text("Cochez cette case pour confirmer la suppression.")
+    audit()
