@@ -20,7 +20,7 @@ from feedback.extensions import db
 from feedback.mail.models import MailStatus, OutgoingMail
 from feedback.mail.retention import drop_mails_of
 from feedback.notifications.models import Notification, NotificationPreference
-from feedback.threads.models import Follow, Subscription, Thread
+from feedback.threads.models import Follow, Subscription, Thread, ThreadEvent
 
 DELETED_NAME = "Compte supprimé"
 # `.invalid` is reserved (RFC 2606): no mail can ever be delivered there.
@@ -63,6 +63,7 @@ def delete_account(user: User) -> None:
     db.session.execute(sa.delete(UserSession).where(UserSession.user_id == user.id))
     drop_mails_of(user.id, old_address)
     _forget_name_in_pending_texts(old_name)
+    _forget_name_in_assignments(user.id)
 
     user.name = DELETED_NAME
     user.email = deleted_address(user.id)
@@ -108,3 +109,21 @@ def _forget_name_in_pending_texts(name: str) -> None:
             .values(html_body=sa.func.replace(OutgoingMail.html_body, old, new))
             .execution_options(synchronize_session=False)
         )
+
+
+def _forget_name_in_assignments(user_id: int) -> None:
+    """The timeline tells whom a thread was assigned to by the name written then: it says « Compte supprimé »
+    now. The threads still assigned to the person are assigned to nobody: their service sees them as such."""
+    events = db.session.scalars(
+        sa.select(ThreadEvent).where(
+            ThreadEvent.type == "assigned", ThreadEvent.payload["assignee_id"].as_integer() == user_id
+        )
+    ).all()
+    for event in events:
+        event.payload = {**event.payload, "assignee_name": DELETED_NAME}
+    db.session.execute(
+        sa.update(Thread)
+        .where(Thread.assignee_id == user_id)
+        .values(assignee_id=None)
+        .execution_options(synchronize_session=False)
+    )

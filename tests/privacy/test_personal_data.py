@@ -282,3 +282,16 @@ def test_the_public_page_tells_the_retention_and_the_contact(client, db):
     assert "30 jours" in page
     assert "CNIL" in page
     assert 'href="/donnees-personnelles"' in client.get("/").get_data(as_text=True)
+
+
+def test_a_deleted_member_is_no_longer_named_by_the_assignments(scene, app, client, runner):
+    thread = question(scene, title="Question assignée")
+    services.assign_thread(thread, scene.coordinator, scene.member)
+    _db.session.commit()
+    result = runner.invoke(args=["users", "delete", scene.member.email, "--yes"])
+    assert result.exit_code == 0, result.output
+    assert fresh(thread.id).assignee_id is None
+    sign_in(client, scene.coordinator)
+    page = Web(app, client).get(f"/fils/{thread.id}").get_data(as_text=True)
+    assert "Mathilde Membre" not in page
+    assert f"a assigné le fil à {DELETED_NAME}" in page
