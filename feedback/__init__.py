@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from flask import Flask, render_template, request
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from feedback import input_limits, legacy_urls, serving, templating
@@ -91,6 +92,7 @@ def _register_blueprints(app: Flask) -> None:
     from feedback.capitalisation.views import blueprint as capitalisation
     from feedback.catalogue.views import blueprint as catalogue
     from feedback.home import blueprint as home
+    from feedback.moderation.views import blueprint as moderation
     from feedback.notifications.views import blueprint as notifications
     from feedback.privacy.views import blueprint as privacy
     from feedback.threads.attachments import register as delete_files_of_rolled_back_messages
@@ -104,6 +106,7 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (home, accounts, catalogue, threads, feeds, notifications, capitalisation, reports):
         app.register_blueprint(blueprint)
     app.register_blueprint(privacy)
+    app.register_blueprint(moderation)
     register_weekly_summary()
     register_notification_details()
     register_mail_replies()
@@ -138,8 +141,12 @@ def _register_commands(app: Flask) -> None:
 def _register_error_pages(app: Flask) -> None:
     def render_error(error: HTTPException | Exception):
         # The request's work is abandoned before the page is drawn: a session left in a failed transaction
-        # (a refused flush, a lost connection) would make the error page fail in turn.
-        db.session.rollback()
+        # (a refused flush, a lost connection) would make the error page fail in turn. A connection already
+        # lost is let go of instead (the next checkout opens a new one).
+        try:
+            db.session.rollback()
+        except SQLAlchemyError:
+            db.session.remove()
         code = error.code if isinstance(error, HTTPException) and error.code else 500
         if code not in ERROR_MESSAGES:
             return error

@@ -5,6 +5,7 @@ from feedback.capitalisation.models import Recommendation, Report
 from feedback.catalogue.models import DATASET_SEARCH, Dataset, Territory, Theme
 from feedback.extensions import db
 from feedback.mail.models import InboundMail, OutgoingMail
+from feedback.moderation.models import ModerationReport
 from feedback.notifications.models import Notification, NotificationPreference
 from feedback.threads.models import (
     THREAD_SEARCH,
@@ -34,6 +35,7 @@ __all__ = [
     "InboundMail",
     "Membership",
     "Message",
+    "ModerationReport",
     "Notification",
     "NotificationPreference",
     "Organisation",

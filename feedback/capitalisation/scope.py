@@ -85,7 +85,7 @@ class Scope:
 
     def condition(self):
         """The SQL condition on `Thread` that this scope means."""
-        conditions = []
+        conditions = [Thread.hidden_at.is_(None)]  # what the moderation hid counts nowhere
         if not self.include_restricted:  # the public figures: what anyone may see
             conditions.append(visible_threads(None))
         if self.start is not None:

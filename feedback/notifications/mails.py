@@ -75,6 +75,7 @@ REASONS: dict[str, str] = {
         "vous coordonnez le service auquel ce fil est adressé, ou vous êtes administrateur des données"
     ),
     NotificationKind.REPORT_PUBLISHED.value: "ce rapport concerne un service dont vous êtes membre ou vos fils",
+    NotificationKind.MODERATION.value: "vous avez signalé ce contenu à la modération",
 }
 assert set(REASONS) == {kind.value for kind in NotificationKind}, "every kind of notification says why it is sent"
 

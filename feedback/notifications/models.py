@@ -34,6 +34,7 @@ class NotificationKind(enum.StrEnum):
     DEADLINE_REMINDER = "deadline_reminder"
     ESCALATION = "escalation"
     REPORT_PUBLISHED = "report_published"
+    MODERATION = "moderation"  # what became of one's report of a message or a thread
 
     @property
     def label(self) -> str:
@@ -53,6 +54,7 @@ KIND_LABELS = {
     NotificationKind.DEADLINE_REMINDER: "Échéance proche",
     NotificationKind.ESCALATION: "Relance",
     NotificationKind.REPORT_PUBLISHED: "Rapport publié",
+    NotificationKind.MODERATION: "Modération",
 }
 
 

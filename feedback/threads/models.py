@@ -264,6 +264,8 @@ class Thread(Model):
     response_days: Mapped[float | None] = mapped_column(sa.Float)
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Hidden by the moderation: seen by the curators only, left out of lists, search, feeds and reports.
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Id of the data.gouv.fr discussion this thread was imported from.
     udata_id: Mapped[str | None] = mapped_column(sa.String(24), unique=True)
     # What the person saw when deciding a change (status, transfer, deadline, assignment, kind): raised only by

@@ -201,7 +201,7 @@ def thread_timeline(thread: Thread, user) -> list[TimelineEntry]:
     files with them)."""
     messages = (
         sa.select(Message)
-        .where(Message.thread_id == thread.id, readable_messages(user))
+        .where(Message.thread_id == thread.id, readable_messages(user, with_hidden=True))
         .options(joinedload(Message.author), joinedload(Message.as_organisation), selectinload(Message.attachments))
     )
     events = (

@@ -684,12 +684,18 @@ def edit_message(message: Message, user: User, body: str) -> None:
     thread = message.thread
     record_event(thread, user, "message_edited", internal=message.internal, message_id=message.id)
     if not message.internal:
-        bodies = db.session.scalars(
-            sa.select(Message.body)
-            .where(Message.thread_id == thread.id, Message.internal.is_(False), Message.hidden_at.is_(None))
-            .order_by(Message.created_at)
-        ).all()
-        _reindex(thread, search_text_of(thread.title, list(bodies)))
+        reindex_thread(thread)
+
+
+def reindex_thread(thread: Thread) -> None:
+    """Search a thread again by its title and the messages its readers see: after an edit, or when the
+    moderation hides or restores a message."""
+    bodies = db.session.scalars(
+        sa.select(Message.body)
+        .where(Message.thread_id == thread.id, Message.internal.is_(False), Message.hidden_at.is_(None))
+        .order_by(Message.created_at)
+    ).all()
+    _reindex(thread, search_text_of(thread.title, list(bodies)))
 
 
 def route_thread(thread: Thread, actor: User, organisation: Organisation) -> None:

@@ -34,7 +34,10 @@ def _counted(column, condition=None):
 # figure → the grouped query that counts it, by thread id.
 COUNTERS: dict[str, Callable[[], sa.Select]] = {
     "messages_count": lambda: _counted(Message.thread_id),
-    "public_messages_count": lambda: _counted(Message.thread_id, Message.internal.is_(False)),
+    # What readers see: neither internal notes nor messages hidden by the moderation.
+    "public_messages_count": lambda: _counted(
+        Message.thread_id, sa.and_(Message.internal.is_(False), Message.hidden_at.is_(None))
+    ),
     "votes_count": lambda: _counted(Vote.thread_id),
     "followers_count": lambda: _counted(Subscription.thread_id),
 }

@@ -55,6 +55,8 @@ def _signed_in(user) -> bool:
 def can_view(user, thread) -> bool:
     """A public thread: anyone; a restricted data request: its author, the members of the service it is
     addressed to, the curators. `visible_threads` says the same in SQL."""
+    if thread.hidden_at is not None:  # hidden by the moderation: the curators only
+        return _signed_in(user) and user.is_curator
     if thread.visibility == Visibility.PUBLIC:
         return True
     if not _signed_in(user):
@@ -65,15 +67,16 @@ def can_view(user, thread) -> bool:
 def visible_threads(user):
     """SQL condition on `Thread`: the threads `user` (possibly anonymous) may see — `can_view` for many."""
     public = Thread.visibility == Visibility.PUBLIC.value
+    shown = Thread.hidden_at.is_(None)
     if not _signed_in(user):
-        return public
+        return sa.and_(public, shown)
     if user.is_curator:
         return sa.true()
     conditions = [public, Thread.author_id == user.id]
     organisations = organisation_ids(user)
     if organisations:
         conditions.append(Thread.organisation_id.in_(organisations))
-    return sa.or_(*conditions)
+    return sa.and_(sa.or_(*conditions), shown)
 
 
 def _internal_readable_threads(user):
@@ -93,13 +96,14 @@ def _of_threads(column, condition):
     return sa.exists().where(Thread.id == column, condition)
 
 
-def readable_messages(user):
+def readable_messages(user, *, with_hidden: bool = False):
     """SQL condition on `Message`: the messages `user` may read — of a thread they may see, not hidden by the
-    moderation, and public unless they may read the thread's internal notes."""
+    moderation (`with_hidden`: the thread's page, which shows a notice in their place), and public unless they
+    may read the thread's internal notes."""
     internal = _internal_readable_threads(user)
     return sa.and_(
         _of_threads(Message.thread_id, visible_threads(user)),
-        Message.hidden_at.is_(None),
+        sa.true() if with_hidden else Message.hidden_at.is_(None),
         sa.or_(Message.internal.is_(False), _of_threads(Message.thread_id, internal)),
     )
 

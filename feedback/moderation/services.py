@@ -1,0 +1,273 @@
+"""The operations of moderation: report, hide and restore, dismiss, suspend and reactivate.
+
+Each flushes and lets the request commit. Hiding keeps the text for the record: `hidden_at` is set and every
+reader but the curators sees a notice instead (`threads.workflow.readable_messages`, `visible_threads`); each
+change to a thread is an internal event of its timeline, and the people who reported it are told the outcome.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import cast
+
+import sqlalchemy as sa
+from flask import url_for
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.orm import joinedload
+
+from feedback.accounts.models import User
+from feedback.accounts.services import end_all_sessions
+from feedback.database import utcnow
+from feedback.extensions import db
+from feedback.moderation.models import ModerationReport, ReportOutcome, ReportReason
+from feedback.notifications.models import NotificationKind
+from feedback.notifications.services import notify
+from feedback.threads.models import Message, Thread
+from feedback.threads.services import record_event, reindex_thread
+from feedback.threads.workflow import can
+
+MAX_COMMENT_LENGTH = 2000
+MAX_MOTIVE_LENGTH = 1000
+
+
+class ModerationError(Exception):
+    """A moderation request that cannot be done, with the French message to show (and the field concerned)."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def _require_curator(actor: User) -> None:
+    if not (actor.is_authenticated and actor.is_active and actor.is_curator):
+        raise ModerationError("Seuls les administrateurs des données modèrent les contenus.")
+
+
+def _motive(text: str | None) -> str:
+    motive = (text or "").strip()
+    if not motive:
+        raise ModerationError("Indiquez le motif : il reste dans l'historique interne du fil.", "motive")
+    if len(motive) > MAX_MOTIVE_LENGTH:
+        raise ModerationError(f"Le motif tient en {MAX_MOTIVE_LENGTH} caractères au plus.", "motive")
+    return motive
+
+
+# Reports ------------------------------------------------------------------------------------------------------
+
+
+def report_content(
+    reporter: User, thread: Thread, message: Message | None, reason: str, comment: str = ""
+) -> ModerationReport:
+    """Someone who reads a thread reports it, or one of its messages, to the curators."""
+    if not (reporter.is_authenticated and reporter.is_active):
+        raise ModerationError("Connectez-vous pour signaler un contenu.")
+    if not can(reporter, "view", thread) or (message is not None and message.thread_id != thread.id):
+        raise ModerationError("Ce contenu n'existe pas ou ne vous est pas visible.")
+    if message is not None and (message.hidden_at is not None or message.author_id == reporter.id):
+        raise ModerationError("Ce message ne peut pas être signalé.")
+    try:
+        reason = ReportReason(reason).value
+    except ValueError:
+        raise ModerationError("Choisissez le motif du signalement.", "reason") from None
+    comment = (comment or "").strip()
+    if len(comment) > MAX_COMMENT_LENGTH:
+        raise ModerationError(f"Le commentaire tient en {MAX_COMMENT_LENGTH} caractères au plus.", "comment")
+    already = db.session.scalar(
+        sa.select(ModerationReport.id).where(
+            ModerationReport.reporter_id == reporter.id,
+            ModerationReport.thread_id == thread.id,
+            ModerationReport.message_id.is_(None) if message is None else ModerationReport.message_id == message.id,
+            ModerationReport.closed_at.is_(None),
+        )
+    )
+    if already is not None:
+        raise ModerationError("Vous avez déjà signalé ce contenu : les administrateurs des données l'examinent.")
+    report = ModerationReport(
+        reporter_id=reporter.id,
+        thread_id=thread.id,
+        message_id=message.id if message is not None else None,
+        reason=reason,
+        comment=comment,
+        created_at=utcnow(),
+    )
+    db.session.add(report)
+    db.session.flush()
+    return report
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """One reported content of the queue: the thread, the message (None: the thread itself), its open reports."""
+
+    thread: Thread
+    message: Message | None
+    reports: list[ModerationReport]
+
+    @property
+    def reasons(self) -> list[str]:
+        return sorted({report.reason_label for report in self.reports})
+
+
+def open_reports_count() -> int:
+    return db.session.scalar(sa.select(sa.func.count()).where(ModerationReport.closed_at.is_(None))) or 0
+
+
+def queue(reason: str | None = None) -> list[QueueItem]:
+    """The open reports, grouped by what they report, the content reported longest ago first (one query)."""
+    statement = (
+        sa.select(ModerationReport)
+        .where(ModerationReport.closed_at.is_(None))
+        .options(
+            joinedload(ModerationReport.reporter),
+            joinedload(ModerationReport.thread),
+            joinedload(ModerationReport.message).joinedload(Message.author),
+        )
+        .order_by(ModerationReport.created_at, ModerationReport.id)
+    )
+    if reason:
+        statement = statement.where(ModerationReport.reason == reason)
+    groups: dict[tuple[int, int | None], list[ModerationReport]] = {}
+    for report in db.session.scalars(statement).unique():
+        groups.setdefault((report.thread_id, report.message_id), []).append(report)
+    return [QueueItem(reports[0].thread, reports[0].message, reports) for reports in groups.values()]
+
+
+def counts_by_reason() -> dict[str, int]:
+    rows = db.session.execute(
+        sa.select(ModerationReport.reason, sa.func.count())
+        .where(ModerationReport.closed_at.is_(None))
+        .group_by(ModerationReport.reason)
+    )
+    return {reason: count for reason, count in rows}
+
+
+def _close_reports(
+    actor: User, thread: Thread, message: Message | None, outcome: ReportOutcome
+) -> Sequence[ModerationReport]:
+    """Close the open reports of this content and tell each reporter what became of it."""
+    target = ModerationReport.message_id.is_(None) if message is None else ModerationReport.message_id == message.id
+    reports = db.session.scalars(
+        sa.select(ModerationReport).where(
+            ModerationReport.thread_id == thread.id, target, ModerationReport.closed_at.is_(None)
+        )
+    ).all()
+    now = utcnow()
+    for report in reports:
+        report.closed_at = now
+        report.closed_by_id = actor.id
+        report.outcome = outcome.value
+    what = "le message que vous avez signalé" if message is not None else "le fil que vous avez signalé"
+    if outcome is ReportOutcome.HIDDEN:
+        text = f"Merci : {what} sur « {thread.title} » a été masqué par la modération."
+    else:
+        text = f"Après examen, {what} sur « {thread.title} » reste visible : il ne contrevient pas aux règles."
+    reporters = [report.reporter for report in reports]
+    # A hidden thread is no longer visible to its reporters: their notification leads to their notifications.
+    link = (
+        url_for("notifications.list_notifications")
+        if message is None and outcome is ReportOutcome.HIDDEN
+        else url_for("threads.thread", thread_id=thread.id)
+    )
+    notify(reporters, NotificationKind.MODERATION, text, link, thread_id=thread.id, at=now)
+    return reports
+
+
+def dismiss(actor: User, thread: Thread, message: Message | None) -> None:
+    """The curators keep the content as it is: its open reports are closed, the reporters told."""
+    _require_curator(actor)
+    if not _close_reports(actor, thread, message, ReportOutcome.DISMISSED):
+        raise ModerationError("Ce contenu n'a plus de signalement ouvert.")
+    record_event(thread, actor, "reports_dismissed", internal=True, message_id=message.id if message else None)
+
+
+# Hiding and restoring -----------------------------------------------------------------------------------------
+
+
+def _set_hidden(model: type[Message] | type[Thread], row: Message | Thread, at: datetime | None) -> bool:
+    """Hide (`at`) or restore (None) in one conditional UPDATE, so that two curators acting at once change it,
+    and its counter, once: whether this call changed it."""
+    db.session.flush()
+    already = model.hidden_at.is_(None) if at is not None else model.hidden_at.is_not(None)
+    changed = db.session.execute(
+        sa.update(model)
+        .where(model.id == row.id, already)
+        .values(hidden_at=at)
+        .execution_options(synchronize_session=False)
+    )
+    if cast(CursorResult, changed).rowcount != 1:
+        return False
+    row.hidden_at = at
+    return True
+
+
+def _count_public(thread: Thread, message: Message, step: int) -> None:
+    if not message.internal:
+        thread.public_messages_count = Thread.public_messages_count + step  # in the database, as replies do
+
+
+def hide_message(actor: User, message: Message, motive: str) -> None:
+    _require_curator(actor)
+    motive = _motive(motive)
+    if not _set_hidden(Message, message, utcnow()):
+        raise ModerationError("Ce message est déjà masqué.")
+    thread = message.thread
+    _count_public(thread, message, -1)
+    record_event(thread, actor, "message_hidden", internal=True, message_id=message.id, motive=motive)
+    _close_reports(actor, thread, message, ReportOutcome.HIDDEN)
+    reindex_thread(thread)
+
+
+def restore_message(actor: User, message: Message) -> None:
+    _require_curator(actor)
+    if not _set_hidden(Message, message, None):
+        raise ModerationError("Ce message n'est pas masqué.")
+    thread = message.thread
+    _count_public(thread, message, 1)
+    record_event(thread, actor, "message_restored", internal=True, message_id=message.id)
+    reindex_thread(thread)
+
+
+def hide_thread(actor: User, thread: Thread, motive: str) -> None:
+    _require_curator(actor)
+    motive = _motive(motive)
+    if not _set_hidden(Thread, thread, utcnow()):
+        raise ModerationError("Ce fil est déjà masqué.")
+    record_event(thread, actor, "thread_hidden", internal=True, motive=motive)
+    _close_reports(actor, thread, None, ReportOutcome.HIDDEN)
+
+
+def restore_thread(actor: User, thread: Thread) -> None:
+    _require_curator(actor)
+    if not _set_hidden(Thread, thread, None):
+        raise ModerationError("Ce fil n'est pas masqué.")
+    record_event(thread, actor, "thread_restored", internal=True)
+
+
+# Accounts -----------------------------------------------------------------------------------------------------
+
+
+def suspend_account(actor: User, user: User) -> None:
+    """A suspended account can neither sign in nor post; its open sessions end now."""
+    _require_curator(actor)
+    if user.id == actor.id:
+        raise ModerationError("Vous ne pouvez pas suspendre votre propre compte.")
+    if not user.active:
+        raise ModerationError("Ce compte est déjà suspendu.")
+    user.active = False
+    end_all_sessions(user)
+
+
+def reactivate_account(actor: User, user: User) -> None:
+    _require_curator(actor)
+    if user.active:
+        raise ModerationError("Ce compte n'est pas suspendu.")
+    user.active = True
+
+
+def suspended_accounts() -> Sequence[User]:
+    """The accounts suspended by the moderation (a deleted account is not suspended: it is gone)."""
+    return db.session.scalars(
+        sa.select(User).where(User.active.is_(False), User.deleted_at.is_(None)).order_by(User.name)
+    ).all()
