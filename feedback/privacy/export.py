@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from feedback.accounts.models import Organisation, User
 from feedback.catalogue.models import Dataset
 from feedback.extensions import db
-from feedback.notifications.models import Notification, NotificationPreference
+from feedback.notifications.models import Frequency, Notification, NotificationPreference
+from feedback.notifications.preferences import TOPICS
 from feedback.threads.models import Follow, Message, Subscription, Thread, Vote
 from feedback.threads.workflow import can_view
 
@@ -144,6 +145,12 @@ def personal_data(user: User) -> dict[str, Any]:
             for notification in notifications
         ],
         "notification_preferences": [
-            {"topic": preference.topic, "frequency": preference.frequency} for preference in preferences
+            {
+                "topic": preference.topic,
+                "topic_label": TOPICS.get(preference.topic, preference.topic),
+                "frequency": preference.frequency,
+                "frequency_label": Frequency(preference.frequency).label,
+            }
+            for preference in preferences
         ],
     }

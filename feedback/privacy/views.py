@@ -4,12 +4,14 @@ that tells what the platform processes and how to exercise one's rights."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required, logout_user
 
 from feedback.accounts import login_attempts
 from feedback.extensions import db, limiter
+from feedback.i18n import french_datetime
 from feedback.privacy.erasure import delete_account
 from feedback.privacy.export import personal_data
 from feedback.privacy.forms import DeleteAccountForm
@@ -31,7 +33,12 @@ def policy():
 @blueprint.get("/compte/mes-donnees")
 @login_required
 def my_data():
-    return render_template("privacy/my_data.html", data=personal_data(current_user))
+    return render_template("privacy/my_data.html", data=personal_data(current_user), when=_readable_moment)
+
+
+def _readable_moment(iso: str | None) -> str:
+    """An ISO 8601 moment of the download, as the page shows it: « 9 mai 2022 à 14:05 »."""
+    return french_datetime(datetime.fromisoformat(iso)) if iso else "—"
 
 
 @blueprint.get("/compte/mes-donnees.json")

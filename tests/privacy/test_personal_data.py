@@ -15,6 +15,7 @@ from feedback.mail.models import InboundMail, InboundStatus, MailStatus, Outgoin
 from feedback.mail.outbox import queue_mail
 from feedback.notifications.mails import queue_notification_mails
 from feedback.notifications.models import Notification
+from feedback.notifications.preferences import set_frequency
 from feedback.privacy.erasure import DELETED_NAME
 from feedback.threads import services
 from feedback.threads.models import Follow, Message, Subscription, Thread, Vote
@@ -48,6 +49,7 @@ def test_the_download_holds_ones_own_data_and_nothing_of_others(scene, app, clie
     services.post_message(other_thread, scene.author, "Mon message sur le fil d'une autre personne.")
     services.toggle_vote(other_thread, scene.author)  # replying made them follow it
     services.toggle_follow_dataset(scene.dataset, scene.author)
+    set_frequency(scene.author, "message", "daily")
     _db.session.commit()
     sign_in(client, scene.author)
 
@@ -80,6 +82,14 @@ def test_the_download_holds_ones_own_data_and_nothing_of_others(scene, app, clie
     assert [v["thread"]["id"] for v in data["votes"]] == [other_thread.id]
     assert other_thread.id in [f["thread"]["id"] for f in data["followed_threads"]]
     assert [f["dataset"] for f in data["followed_datasets"]] == ["Zones inondables du Loiret"]
+    assert data["notification_preferences"] == [
+        {
+            "frequency": "daily",
+            "frequency_label": "Résumé quotidien",
+            "topic": "message",
+            "topic_label": "Réponses sur les fils que vous suivez",
+        }
+    ]
     # The author's notifications are theirs: the internal note is not among them.
     assert SECRET_NOTE not in text
     assert RESTRICTED_TITLE not in text
@@ -91,6 +101,7 @@ def test_the_download_holds_ones_own_data_and_nothing_of_others(scene, app, clie
     assert page.status_code == 200
     assert "Mon message sur le fil d&#39;une autre personne." in html or "Mon message sur le fil d'une" in html
     assert SECRET_NOTE not in html and RESTRICTED_TITLE not in html
+    assert "Réponses sur les fils que vous suivez : Résumé quotidien" in html
 
 
 def test_a_message_on_a_restricted_thread_one_can_no_longer_see_keeps_its_body_but_not_the_title(scene, client):
