@@ -110,6 +110,8 @@ def fill(route: Route, scene) -> str:
         colleague = factories.create_user(name="Collègue du service", organisation=producer)
         membership = db.session.scalars(sa.select(Membership).where(Membership.user_id == colleague.id)).one()
         values["membership_id"] = str(membership.id)
+    if "user_id" in names:  # an account of its own, which the request may suspend or reactivate
+        values["user_id"] = str(factories.create_user(name="Compte à modérer").id)
     if "session_id" in names:
         values["session_id"] = str(scene.member_session_id)
     if "identifier" in names:
