@@ -81,6 +81,8 @@ def register(app) -> None:
     app.logger  # noqa: B018 — attaches Flask's handler (standard error) to the application's logger, `feedback`
     if logger.level == logging.NOTSET:
         logger.setLevel(logging.INFO)
-    # Alembic's logging configuration (`db upgrade` run in the same process) disables the loggers that exist.
-    logger.disabled = False
-    logging.getLogger("feedback.health").disabled = False
+    # Alembic's logging configuration (`db upgrade` run in the same process) disables the loggers that exist then:
+    # the application's own are enabled again.
+    for name, existing in list(logging.root.manager.loggerDict.items()):
+        if (name == "feedback" or name.startswith("feedback.")) and isinstance(existing, logging.Logger):
+            existing.disabled = False
