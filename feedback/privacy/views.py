@@ -61,8 +61,14 @@ def confirm_deletion():
     return _deletion_page(DeleteAccountForm(formdata=None))
 
 
+def _signed_in_person() -> str:
+    """Attempts at deleting an account count per account, not per address: colleagues behind one proxy do not
+    share them."""
+    return f"delete-account:{getattr(current_user, 'id', None)}"
+
+
 @blueprint.post("/compte/supprimer")
-@limiter.limit("10 per hour")
+@limiter.limit("10 per hour", key_func=_signed_in_person)
 @login_required
 def delete():
     form = DeleteAccountForm()
