@@ -71,9 +71,11 @@ _PLACEHOLDER = re.compile(r"<(?:[a-z]+(?:\([^)]*\))?:)?([a-z_]+)>")
 
 
 def fill(route: Route, scene) -> str:
-    """The rule's URL with real ids, built for this request alone."""
+    """The rule's URL with real ids, built for this request alone; `scene.form_data` is then what the page's
+    forms would send along whatever the person fills in (the thread's version)."""
     values: dict[str, str] = {}
     names = _PLACEHOLDER.findall(route.rule)
+    scene.form_data = {}
     if {"thread_id", "message_id", "attachment_id", "notification_id"} & set(names):
         thread = post_thread(
             scene.author,
@@ -87,6 +89,7 @@ def fill(route: Route, scene) -> str:
         services.post_message(thread, scene.author, "Le tableau joint.", files=check_uploads([upload]))
         db.session.commit()
         values["thread_id"] = str(thread.id)
+        scene.form_data = {"version": str(thread.version)}  # what every form of the thread's page carries
         values["message_id"] = str(message.id)
         values["attachment_id"] = str(
             db.session.scalars(sa.select(Attachment.id).where(Attachment.thread_id == thread.id)).one()

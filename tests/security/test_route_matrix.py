@@ -236,7 +236,7 @@ def answer(app, scene, route: Route, role: str):
             signed_in = client.post("/connexion", data={"email": user.email, "password": factories.PASSWORD})
             assert signed_in.status_code == 303
         url = fill(route, scene)
-        return client.open(url, method=route.method)
+        return client.open(url, method=route.method, data=scene.form_data if route.method != "GET" else None)
 
 
 def test_every_rule_of_the_url_map_has_its_line_in_the_table(app):
