@@ -21,6 +21,7 @@ def test_healthz_is_not_rate_limited(app, db, tmp_path_factory, restore_limiter)
                         RATELIMIT_DEFAULT="2 per hour")  # fmt: skip
     client = limited.test_client()
     assert all(client.get("/healthz").status_code == 200 for _ in range(5))
+    assert [client.get("/accessibilite").status_code for _ in range(3)] == [200, 200, 429], "other pages are limited"
 
 
 def test_each_request_logs_one_line_with_its_id_route_status_duration_and_client(
