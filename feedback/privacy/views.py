@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, session, url_for
 from flask_login import current_user, login_required, logout_user
 
 from feedback.accounts import login_attempts
@@ -85,5 +85,6 @@ def delete():
     delete_account(user)
     db.session.commit()
     logout_user()
+    session.pop("_flashes", None)  # messages not yet shown may name the person ("Vous êtes connecté·e, …")
     flash("Votre compte est supprimé. Vos messages restent dans les fils, signés « Compte supprimé ».", "success")
     return redirect(url_for("home.index"), code=303)

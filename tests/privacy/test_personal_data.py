@@ -306,3 +306,18 @@ def test_a_deleted_member_is_no_longer_named_by_the_assignments(scene, app, clie
     page = Web(app, client).get(f"/fils/{thread.id}").get_data(as_text=True)
     assert "Mathilde Membre" not in page
     assert f"a assigné le fil à {DELETED_NAME}" in page
+
+
+def test_a_curator_deletes_their_account_too_and_loses_the_role(scene, app, client):
+    thread = question(scene, title="Question orientée")
+    services.post_message(thread, scene.curator, "Je transmets au service concerné.")
+    _db.session.commit()
+    sign_in(client, scene.curator)
+    response = client.post("/compte/supprimer", data={"password": factories.PASSWORD, "understood": "y"})
+    assert response.status_code == 303
+    _db.session.rollback()
+    curator = _db.session.get(User, scene.curator.id)
+    assert curator.name == DELETED_NAME and not curator.is_curator and not curator.active
+    assert client.get("/compte").status_code == 302
+    page = Web(app, client).get(f"/fils/{thread.id}").get_data(as_text=True)
+    assert "Céline Curatrice" not in page and "Je transmets au service concerné." in page
