@@ -260,3 +260,26 @@ def test_a_curator_cannot_suspend_themself(scene):
     else:
         raise AssertionError("a curator suspended their own account")
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ThreadEvent).where(ThreadEvent.internal)) == 0
+
+
+def test_the_mail_of_a_notification_no_longer_tells_a_hidden_message_or_thread(web, scene):
+    from feedback.notifications.mails import notification_details
+
+    thread, message = abusive_reply(scene)
+    told = list(
+        db.session.scalars(
+            sa.select(Notification).where(Notification.thread_id == thread.id, Notification.kind == "message")
+        )
+    )
+    assert told, "the reply told someone"
+    users = {user.id: user for user in db.session.scalars(sa.select(User))}
+    assert any(detail.text == ABUSE for detail in notification_details(told, users).values())
+    web.sign_in(scene.curator)
+
+    web.post(f"/moderation/fils/{thread.id}/messages/{message.id}/masquer", data={"motive": "Injures."})
+    db.session.rollback()
+    assert not any(detail.text == ABUSE for detail in notification_details(told, users).values())
+
+    web.post(f"/moderation/fils/{thread.id}/masquer", data={"motive": "Fil entier à masquer."})
+    db.session.rollback()
+    assert notification_details(told, users) == {}
