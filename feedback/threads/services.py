@@ -87,7 +87,7 @@ def _check_version(thread: Thread, expected_version: int | None) -> None:
         .values(version=Thread.version + 1)
         .execution_options(synchronize_session=False)
     )
-    if raised.rowcount != 1:
+    if getattr(raised, "rowcount", 0) != 1:  # a CursorResult: an UPDATE tells how many rows it changed
         raise Conflict(CONFLICT_MESSAGE)
     set_committed_value(thread, "version", expected + 1)
 
@@ -112,7 +112,7 @@ def _delete_once(model, *conditions) -> bool:
     """Delete a row if it is still there: whether this call took it away."""
     db.session.flush()
     removed = db.session.execute(sa.delete(model).where(*conditions).execution_options(synchronize_session="fetch"))
-    return removed.rowcount == 1
+    return getattr(removed, "rowcount", 0) == 1
 
 
 def _check_body(body: str) -> str:
@@ -151,7 +151,7 @@ def _touch(thread: Thread, now: datetime) -> None:
     thread.last_activity_at = now
 
 
-def _reindex(thread: Thread, new_text: str, *, indexed: bool = True) -> None:
+def _reindex(thread: Thread, new_text: str | sa.ColumnElement[str], *, indexed: bool = True) -> None:
     """Change a thread's search text, keeping the SQLite full-text index in step. `indexed`: whether the
     thread's current text is in the index (FTS5 must be told exactly what it holds to take it out)."""
     db.session.flush()
