@@ -283,3 +283,21 @@ def test_the_mail_of_a_notification_no_longer_tells_a_hidden_message_or_thread(w
     web.post(f"/moderation/fils/{thread.id}/masquer", data={"motive": "Fil entier à masquer."})
     db.session.rollback()
     assert notification_details(told, users) == {}
+
+
+def test_a_hidden_thread_leaves_the_counts_of_its_dataset_and_its_service(web, scene):
+    from ..threads.test_visibility import heading_count
+
+    question(scene, title="Zones inondables : millésime 2025")
+    spam = question(scene, title="Annonce publicitaire", body="Achetez !")
+    web.sign_in(scene.curator)
+    web.post(f"/moderation/fils/{spam.id}/masquer", data={"motive": "Publicité."})
+
+    for reader in (scene.author, scene.member, None):
+        web.sign_in(reader)
+        dataset_page = web.get(f"/jeux-de-donnees/{scene.dataset.catalogue_id}")
+        assert heading_count(dataset_page, "Fils de discussion sur ce jeu de données") == 1
+        assert "Annonce publicitaire" not in page_text(dataset_page)
+        service_page = web.get(f"/organisations/{scene.producer.slug}")
+        assert heading_count(service_page, "Fils adressés à ce service") == 1
+        assert "Nouveau : 1" in page_text(service_page)
