@@ -82,6 +82,8 @@ def settings_from_environment(instance_path: Path) -> dict:
         # A thread without any action of its producer for this many working days is escalated, as an overdue
         # one is: to the organisation's coordinators, then (as many working days later) to the curators.
         "FEEDBACK_ESCALATION_WORKING_DAYS": int(os.environ.get("FEEDBACK_ESCALATION_WORKING_DAYS", "10")),
+        # The home page's share of data requests answered in time is counted again after this many seconds.
+        "FEEDBACK_HOME_FIGURE_SECONDS": int(os.environ.get("FEEDBACK_HOME_FIGURE_SECONDS", "300")),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         # Every rate-limit key in a shared storage (Redis) starts with it: several platforms can share one Redis.
         "RATELIMIT_STORAGE_OPTIONS": {"key_prefix": os.environ.get("RATELIMIT_KEY_PREFIX", "feedback")},

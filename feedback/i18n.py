@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 
 from feedback.clock import PARIS
 
-LOCALE = "fr_FR"
+# Parsed once: a locale named by its string is looked up again on every call.
+LOCALE = Locale.parse("fr_FR")
 
 
 def french_date(value: date | datetime | str | None, format: str = "long") -> str:

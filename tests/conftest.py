@@ -47,6 +47,7 @@ def make_app(tmp_path_factory, **overrides):
         "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path_factory),
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
+        "FEEDBACK_HOME_FIGURE_SECONDS": 0,  # each test counts its own threads
         "FEEDBACK_SHARED_DATA": SHARED_DATA,
         "SERVER_NAME": None,
     }

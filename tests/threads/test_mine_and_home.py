@@ -197,3 +197,23 @@ def test_the_author_withdraws_their_own_thread_without_a_motive(web, scene):
 
     assert response.status_code == 303
     assert fresh(thread.id).status == ThreadStatus.WITHDRAWN
+
+
+def test_the_home_figure_is_counted_again_only_once_it_is_older_than_its_setting(app, web, scene, monkeypatch):
+    from feedback.capitalisation import home_figure
+
+    counted = []
+    real = home_figure.requests_answered_in_time
+    monkeypatch.setattr(home_figure, "requests_answered_in_time", lambda: counted.append(1) or real())
+    monkeypatch.setattr(home_figure, "_kept", {})
+    web.get("/")
+    web.get("/")
+    assert len(counted) == 2  # the tests' setting: 0, counted on every request
+    monkeypatch.setitem(app.config, "FEEDBACK_HOME_FIGURE_SECONDS", 300)
+    web.get("/")
+    web.get("/")
+    assert len(counted) == 2  # the figure of the last count is young enough
+    kept_at, figure = home_figure._kept[app.config["SQLALCHEMY_DATABASE_URI"]]
+    home_figure._kept[app.config["SQLALCHEMY_DATABASE_URI"]] = (kept_at - 301, figure)
+    web.get("/")
+    assert len(counted) == 3
