@@ -301,3 +301,14 @@ def test_a_hidden_thread_leaves_the_counts_of_its_dataset_and_its_service(web, s
         service_page = web.get(f"/organisations/{scene.producer.slug}")
         assert heading_count(service_page, "Fils adressés à ce service") == 1
         assert "Nouveau : 1" in page_text(service_page)
+
+
+def test_reports_are_limited_per_person(limited_app, scene):
+    thread = question(scene, title="Zones inondables : millésime 2025")
+    client = limited_app.test_client()
+    with limited_app.app_context():
+        client.post("/connexion", data={"email": scene.other_user.email, "password": "mot-de-passe-solide-2026"})
+        answers = [client.post(report_url(thread), data={"reason": "colère"}).status_code for _ in range(21)]
+
+    assert answers[:20] == [200] * 20  # a form with its error, each time: nothing reported
+    assert answers[20] == 429
