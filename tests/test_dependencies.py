@@ -1,5 +1,5 @@
 """Every third-party package the code imports is declared in pyproject.toml (the application's in
-`dependencies`, the tests' and the benchmark's in the `test` extra), so that a fresh install has it."""
+`dependencies`, the tests' in the `test` extra, the load scripts' in `bench`), so that a fresh install has it."""
 
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ RUNTIME = _declared(PYPROJECT["project"]["dependencies"])
 # An optional extra: boto3, imported only by the object-store storage of files (FEEDBACK_STORAGE_URL=s3://…).
 S3 = _declared(PYPROJECT["project"]["optional-dependencies"]["s3"])
 WITH_TESTS = RUNTIME | _declared(PYPROJECT["project"]["optional-dependencies"]["test"])
+# The load scripts' own extra (locust and gevent), which make install adds.
+BENCH = _declared(PYPROJECT["project"]["optional-dependencies"]["bench"])
 
 
 def imported_modules(folder: Path) -> set[str]:
@@ -64,7 +66,7 @@ def third_party(modules: set[str], folder: Path) -> dict[str, set[str]]:
 
 @pytest.mark.parametrize(
     ("folder", "declared"),
-    [("feedback", RUNTIME | S3), ("migrations", RUNTIME), ("tests", WITH_TESTS), ("bench", WITH_TESTS)],
+    [("feedback", RUNTIME | S3), ("migrations", RUNTIME), ("tests", WITH_TESTS), ("bench", WITH_TESTS | BENCH)],
 )
 def test_every_imported_package_is_declared(folder, declared):
     # The optional extra is for the storage module alone; anywhere else, boto3 would be an undeclared import.
