@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Flask, render_template, request
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from feedback.extensions import db, limiter
+from feedback.extensions import db, limiter, login_manager
 
 blueprint = Blueprint("health", __name__)
 logger = logging.getLogger("feedback.health")
@@ -49,7 +49,9 @@ def database_unavailable(error: Exception):
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
     if request.accept_mimetypes.best == "application/json":
         return {"error": UNAVAILABLE_TITLE, "message": UNAVAILABLE_MESSAGE}, 503, headers
-    # A page of its own, which asks nothing of the database (the usual layout shows who is signed in).
+    # A page of its own, which asks nothing of the database (the usual layout shows who is signed in), drawn for
+    # an anonymous visitor: the templates' context would otherwise look the signed-in person up again.
+    login_manager._update_request_context_with_user()
     page = render_template("errors/unavailable.html", title=UNAVAILABLE_TITLE, message=UNAVAILABLE_MESSAGE)
     return page, 503, headers
 

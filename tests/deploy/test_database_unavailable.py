@@ -129,3 +129,25 @@ def test_connections_ended_by_the_server_are_replaced_before_the_next_request(mi
     assert client.get("/healthz").status_code == 200
     with app.app_context():
         database.engine.dispose()
+
+
+def test_a_signed_in_person_gets_the_503_page_too_not_a_500(relayed_app):
+    """The page of a signed-in person asks the database who they are: the 503 page must not ask again."""
+    from secrets import token_hex
+
+    from tests import factories
+
+    app, relay = relayed_app
+    with app.app_context():
+        user = factories.create_user(email=f"panne-{token_hex(4)}@exemple.fr")
+        email = user.email
+    client = app.test_client()
+    assert client.post("/connexion", data={"email": email, "password": factories.PASSWORD}).status_code == 303
+    assert client.get("/fils").status_code == 200
+    relay.cut()
+    for path in ("/fils", "/compte", "/"):
+        page = client.get(path)
+        assert page.status_code == 503, (path, page.status_code)
+        assert "Service momentanément indisponible" in page.get_data(as_text=True)
+    relay.open()
+    assert client.get("/compte").status_code == 200  # still signed in once the database is back
