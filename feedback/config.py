@@ -82,6 +82,9 @@ def settings_from_environment(instance_path: Path) -> dict:
         # A thread without any action of its producer for this many working days is escalated, as an overdue
         # one is: to the organisation's coordinators, then (as many working days later) to the curators.
         "FEEDBACK_ESCALATION_WORKING_DAYS": int(os.environ.get("FEEDBACK_ESCALATION_WORKING_DAYS", "10")),
+        # The first posts (threads and replies) of each new account wait for a curator before anyone else reads
+        # them, until this many were published; 0: nothing is held.
+        "FEEDBACK_HOLD_FIRST_POSTS": int(os.environ.get("FEEDBACK_HOLD_FIRST_POSTS", "0")),
         # The home page's share of data requests answered in time is counted again after this many seconds.
         "FEEDBACK_HOME_FIGURE_SECONDS": int(os.environ.get("FEEDBACK_HOME_FIGURE_SECONDS", "300")),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),

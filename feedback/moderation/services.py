@@ -24,7 +24,8 @@ from feedback.extensions import db
 from feedback.moderation.models import ModerationReport, ReportOutcome, ReportReason
 from feedback.notifications.models import NotificationKind
 from feedback.notifications.services import notify
-from feedback.threads.models import Message, Thread
+from feedback.threads import answers, recipients
+from feedback.threads.models import Message, Thread, ThreadEvent
 from feedback.threads.services import record_event, reindex_thread
 from feedback.threads.workflow import can
 
@@ -243,6 +244,100 @@ def restore_thread(actor: User, thread: Thread) -> None:
     if not _set_hidden(Thread, thread, None):
         raise ModerationError("Ce fil n'est pas masqué.")
     record_event(thread, actor, "thread_restored", internal=True)
+
+
+# Posts held for review (FEEDBACK_HOLD_FIRST_POSTS) ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HeldPost:
+    """A new account's post waiting for a curator: a thread (`message` None, its opening message with it) or a
+    reply on a published thread."""
+
+    thread: Thread
+    message: Message | None
+
+    @property
+    def author(self) -> User:
+        return self.message.author if self.message is not None else self.thread.author
+
+
+def held_posts() -> list[HeldPost]:
+    """The held threads and the held replies of published threads, oldest first (two queries)."""
+    threads = db.session.scalars(
+        sa.select(Thread).where(Thread.held_at.is_not(None)).options(joinedload(Thread.author)).order_by(Thread.held_at)
+    ).all()
+    replies = db.session.scalars(
+        sa.select(Message)
+        .join(Thread, Thread.id == Message.thread_id)
+        .where(Message.held_at.is_not(None), Thread.held_at.is_(None))
+        .options(joinedload(Message.author), joinedload(Message.thread))
+        .order_by(Message.held_at)
+    ).all()
+    posts = [HeldPost(thread, None) for thread in threads] + [HeldPost(m.thread, m) for m in replies]
+    return sorted(posts, key=lambda post: (post.message or post.thread).held_at or utcnow())
+
+
+def _posting_event(thread: Thread, message: Message | None) -> ThreadEvent | None:
+    """The event recorded when the post was written, which its readers are told of once it is published."""
+    events = db.session.scalars(
+        sa.select(ThreadEvent)
+        .where(ThreadEvent.thread_id == thread.id, ThreadEvent.type == ("created" if message is None else "message"))
+        .order_by(ThreadEvent.id)
+    ).all()
+    if message is None:
+        return events[0] if events else None
+    return next((event for event in events if (event.payload or {}).get("message_id") == message.id), None)
+
+
+def _tell_author(post: HeldPost, text: str, *, readable: bool = True) -> None:
+    """`readable`: whether the author can still open the thread (not a refused thread of theirs)."""
+    link = url_for("threads.thread", thread_id=post.thread.id) if readable else url_for("notifications.list_notifications")
+    notify([post.author], NotificationKind.MODERATION, text, link, thread_id=post.thread.id)
+
+
+def publish_held(actor: User, thread: Thread, message: Message | None) -> None:
+    """A curator publishes a held post: from now on it is read, counted and searched as any other, and the
+    people a post is told to are told."""
+    _require_curator(actor)
+    row: Message | Thread = message if message is not None else thread
+    if row.held_at is None:
+        raise ModerationError("Ce contenu n'attend pas d'être publié.")
+    if not _set_hidden(type(row), row, None):
+        raise ModerationError("Ce contenu n'attend pas d'être publié.")
+    row.held_at = None
+    post = HeldPost(thread, message)
+    if message is not None:
+        _count_public(thread, message, 1)
+        answers.note_message(thread, message)
+        reindex_thread(thread)
+        record_event(thread, actor, "message_published", internal=True, message_id=message.id)
+    else:
+        for opening in db.session.scalars(sa.select(Message).where(Message.thread_id == thread.id)):
+            opening.held_at = None
+        record_event(thread, actor, "thread_published", internal=True)
+    event = _posting_event(thread, message)
+    if event is not None:
+        recipients.notify_event(thread, event, post.author, message=message)
+    _tell_author(post, f"Votre {'message' if message else 'fil'} sur « {thread.title} » est publié.")
+
+
+def refuse_held(actor: User, thread: Thread, message: Message | None, motive: str) -> None:
+    """A curator refuses a held post: it stays hidden (kept for the record, as a hidden post is), and its author
+    is told why."""
+    _require_curator(actor)
+    motive = _motive(motive)
+    row: Message | Thread = message if message is not None else thread
+    if row.held_at is None:
+        raise ModerationError("Ce contenu n'attend pas d'être publié.")
+    row.held_at = None
+    if message is not None:
+        record_event(thread, actor, "message_hidden", internal=True, message_id=message.id, motive=motive)
+    else:
+        record_event(thread, actor, "thread_hidden", internal=True, motive=motive)
+    post = HeldPost(thread, message)
+    text = f"Votre {'message' if message else 'fil'} sur « {thread.title} » n'est pas publié : {motive}"
+    _tell_author(post, text, readable=message is not None)
 
 
 # Accounts -----------------------------------------------------------------------------------------------------

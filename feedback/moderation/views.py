@@ -80,6 +80,7 @@ def queue():
         reason=reason,
         reason_labels=REASON_LABELS,
         suspended=services.suspended_accounts(),
+        held=services.held_posts(),
         motive_form=MotiveForm(),
         confirm_form=ConfirmForm(),
     )
@@ -194,3 +195,32 @@ def reactivate(user_id: int):
 def open_reports_count() -> int:
     """The number of open reports, shown to curators beside the queue's link in the header."""
     return services.open_reports_count()
+
+
+@blueprint.post("/moderation/fils/<int:thread_id>/publier", defaults={"message_id": None})
+@blueprint.post("/moderation/fils/<int:thread_id>/messages/<int:message_id>/publier")
+@login_required
+def publish(thread_id: int, message_id: int | None):
+    """A held first post of a new account is published."""
+    _require_curator()
+    thread = _thread_or_404(thread_id)
+    message = _message_or_404(thread, message_id)
+    return _act(services.publish_held, thread, message, done="La contribution est publiée ; son auteur en est averti.")
+
+
+@blueprint.post("/moderation/fils/<int:thread_id>/refuser", defaults={"message_id": None})
+@blueprint.post("/moderation/fils/<int:thread_id>/messages/<int:message_id>/refuser")
+@login_required
+def refuse(thread_id: int, message_id: int | None):
+    """A held first post of a new account is refused: it stays hidden, its author is told why."""
+    _require_curator()
+    thread = _thread_or_404(thread_id)
+    message = _message_or_404(thread, message_id)
+    form = MotiveForm()
+    return _act(
+        lambda actor, t, m: services.refuse_held(actor, t, m, form.motive.data),
+        thread,
+        message,
+        done="La contribution n'est pas publiée ; son auteur en est averti.",
+        form=form,
+    )

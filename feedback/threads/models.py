@@ -266,6 +266,9 @@ class Thread(Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Hidden by the moderation: seen by the curators only, left out of lists, search, feeds and reports.
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Held for review, a new account's first post (FEEDBACK_HOLD_FIRST_POSTS): hidden, as above, but for its author,
+    # until a curator publishes it.
+    held_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Id of the data.gouv.fr discussion this thread was imported from.
     udata_id: Mapped[str | None] = mapped_column(sa.String(24), unique=True)
     # What the person saw when deciding a change (status, transfer, deadline, assignment, kind): raised only by
@@ -325,6 +328,8 @@ class Message(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Held for review (a new account's first post): hidden but for its author until a curator publishes it.
+    held_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     body: Mapped[str] = mapped_column(sa.Text)
     body_html: Mapped[str] = mapped_column(sa.Text)
 

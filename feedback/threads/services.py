@@ -257,6 +257,9 @@ def create_thread(author: User, new: NewThread, *, created_at: datetime | None =
     opening = Message(
         thread_id=thread.id, author_id=author.id, body=body, body_html=str(render_markdown(body)), created_at=now
     )
+    held = is_held_for_review(author)
+    if held:  # shown to its author only until a curator publishes it (feedback.moderation): nobody is told yet
+        thread.hidden_at = thread.held_at = opening.held_at = now
     db.session.add(opening)
     if new.files:
         db.session.flush()
@@ -264,8 +267,22 @@ def create_thread(author: User, new: NewThread, *, created_at: datetime | None =
     _follow(thread, author)
     event = record_event(thread, author, "created", at=now, kind=kind.value, organisation_id=thread.organisation_id)
     _reindex(thread, search_text_of(title, [body]), indexed=False)
-    recipients.notify_event(thread, event, author)
+    if not held:
+        recipients.notify_event(thread, event, author)
     return thread
+
+
+def is_held_for_review(author: User) -> bool:
+    """Whether a post of `author` waits for a curator before anyone else reads it: the first
+    FEEDBACK_HOLD_FIRST_POSTS posts of an account that is neither a curator nor a member of a service, until
+    that many of its posts were published."""
+    held_posts = current_app.config.get("FEEDBACK_HOLD_FIRST_POSTS", 0)
+    if held_posts <= 0 or author.is_curator or author.memberships:
+        return False
+    published = db.session.scalar(
+        sa.select(sa.func.count()).where(Message.author_id == author.id, Message.held_at.is_(None))
+    )
+    return (published or 0) < held_posts
 
 
 def post_message(
@@ -324,6 +341,9 @@ def post_message(
     if internal:
         if notify:
             recipients.notify_event(thread, event, author, message=message)
+        return message
+    if is_held_for_review(author):  # published later by a curator (feedback.moderation), told then
+        message.hidden_at = message.held_at = now
         return message
     _add_counter(thread, "public_messages_count", 1)
     answers.note_message(thread, message)

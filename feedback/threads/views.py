@@ -231,7 +231,8 @@ def new_thread(kind: str):
                 _field_error(form, error)
             else:
                 db.session.commit()
-                flash("Votre message est publié. Vous serez tenu·e au courant des réponses.", "success")
+                published = "Votre message est publié. Vous serez tenu·e au courant des réponses."
+                flash(HELD if thread.held_at else published, "success")
                 return redirect(url_for("threads.thread", thread_id=thread.id), code=303)
     return render_template("threads/new.html", form=form, kind=kind, dataset=dataset, candidates=candidates)
 
@@ -462,7 +463,17 @@ def reply(thread_id: int):
         files = _checked_files(form)
         return services.post_message(thread, current_user, form.body.data, internal=internal, files=files)
 
-    return _run(thread, "reply_form", form, post, "Note interne ajoutée." if internal else "Votre message est publié.")
+    if internal:
+        notice = "Note interne ajoutée."
+    else:
+        notice = HELD if services.is_held_for_review(current_user) else "Votre message est publié."
+    return _run(thread, "reply_form", form, post, notice)
+
+
+HELD = (
+    "Merci : comme les premières contributions de chaque nouveau compte, la vôtre sera lisible par tous une fois "
+    "relue par les administrateurs des données. Vous en serez averti·e."
+)
 
 
 INTERNAL_NOTE_REFUSED = (

@@ -55,8 +55,8 @@ def _signed_in(user) -> bool:
 def can_view(user, thread) -> bool:
     """A public thread: anyone; a restricted data request: its author, the members of the service it is
     addressed to, the curators. `visible_threads` says the same in SQL."""
-    if thread.hidden_at is not None:  # hidden by the moderation: the curators only
-        return _signed_in(user) and user.is_curator
+    if thread.hidden_at is not None:  # hidden by the moderation: the curators only (and its author while held)
+        return _signed_in(user) and (user.is_curator or (thread.held_at is not None and thread.author_id == user.id))
     if thread.visibility == Visibility.PUBLIC:
         return True
     if not _signed_in(user):
@@ -70,6 +70,7 @@ def visible_threads(user):
     shown = Thread.hidden_at.is_(None)
     if not _signed_in(user):
         return sa.and_(public, shown)
+    shown = sa.or_(shown, sa.and_(Thread.held_at.is_not(None), Thread.author_id == user.id))
     if user.is_curator:
         return sa.true()
     conditions = [public, Thread.author_id == user.id]

@@ -1,4 +1,5 @@
-"""Moderation: reports of messages and threads, threads hidden by the curators, notifications of the outcome.
+"""Moderation: reports of messages and threads, threads hidden by the curators, first posts of new accounts held
+for review, notifications of the outcome.
 
 Revision ID: 0012
 Revises: 0011
@@ -68,6 +69,9 @@ def upgrade():
         batch_op.create_index(batch_op.f("ix_moderation_report_message_id"), ["message_id"], unique=False)
     with op.batch_alter_table("thread", schema=None) as batch_op:
         batch_op.add_column(sa.Column("hidden_at", UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column("held_at", UTCDateTime(), nullable=True))
+    with op.batch_alter_table("message", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("held_at", UTCDateTime(), nullable=True))
     with op.batch_alter_table("notification", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_notification_kind_allowed"), type_="check")
         batch_op.create_check_constraint("kind_allowed", sa.text(f"kind IN ({KINDS})"))
@@ -78,6 +82,9 @@ def downgrade():
     with op.batch_alter_table("notification", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_notification_kind_allowed"), type_="check")
         batch_op.create_check_constraint("kind_allowed", sa.text(f"kind IN ({KINDS_BEFORE})"))
+    with op.batch_alter_table("message", schema=None) as batch_op:
+        batch_op.drop_column("held_at")
     with op.batch_alter_table("thread", schema=None) as batch_op:
+        batch_op.drop_column("held_at")
         batch_op.drop_column("hidden_at")
     op.drop_table("moderation_report")

@@ -312,3 +312,85 @@ def test_reports_are_limited_per_person(limited_app, scene):
 
     assert answers[:20] == [200] * 20  # a form with its error, each time: nothing reported
     assert answers[20] == 429
+
+
+# First posts held for review (FEEDBACK_HOLD_FIRST_POSTS) -------------------------------------------------------
+
+
+def _told(user) -> list[Notification]:
+    db.session.rollback()
+    return list(db.session.scalars(sa.select(Notification).where(Notification.recipient_id == user.id)))
+
+
+def test_a_new_accounts_first_thread_waits_for_a_curator_then_is_published_and_told(web, scene, app, monkeypatch):
+    monkeypatch.setitem(app.config, "FEEDBACK_HOLD_FIRST_POSTS", 1)
+    web.sign_in(scene.other_user)
+    posted = web.post(
+        "/fils/nouveau?type=question",
+        data={"title": "Une question de nouveau venu", "body": "Un premier texte", "dataset": scene.dataset.slug},
+    )
+    assert posted.status_code == 303
+    thread_id = int(posted.headers["Location"].rsplit("/", 1)[1])
+    own = page_text(web.get(f"/fils/{thread_id}"))
+    assert "Votre fil est en attente de modération" in own and "Un premier texte" in own
+    assert "relue par les administrateurs des données" in own  # the flashed notice, not "publié"
+    for reader in (None, scene.author, scene.member):
+        web.sign_in(reader)
+        assert web.get(f"/fils/{thread_id}").status_code == 404
+        assert thread_id not in listed_ids(web.get("/fils"))
+    assert [n for n in _told(scene.coordinator) if n.thread_id == thread_id] == []  # nobody told yet
+
+    web.sign_in(scene.curator)
+    queue = page_text(web.get("/moderation"))
+    assert "Nouveau fil de Bruno Passant" in queue and "Une question de nouveau venu" in queue
+    assert web.post(f"/moderation/fils/{thread_id}/publier").status_code == 303
+    web.sign_in(None)
+    assert "Un premier texte" in page_text(web.get(f"/fils/{thread_id}"))
+    assert [n.kind for n in _told(scene.coordinator) if n.thread_id == thread_id] == ["thread_created"]
+    assert any("est publié" in n.text for n in _told(scene.other_user))
+    assert "Aucune contribution en attente" in page_text((web.sign_in(scene.curator), web.get("/moderation"))[1])
+
+    # Published once: the account's next post is read by everyone at once.
+    web.sign_in(scene.other_user)
+    web.post(f"/fils/{thread_id}/messages", data={"body": "Une précision", "version": fresh(thread_id).version})
+    assert fresh(thread_id).public_messages_count == 2
+
+
+def test_a_held_reply_is_counted_searched_and_told_once_published_or_stays_hidden_if_refused(
+    web, scene, app, monkeypatch
+):
+    thread = question(scene)  # posted before the setting: published
+    monkeypatch.setitem(app.config, "FEEDBACK_HOLD_FIRST_POSTS", 2)
+    web.sign_in(scene.other_user)
+    web.post(f"/fils/{thread.id}/messages", data={"body": "Réponse ornithorynque", "version": thread.version})
+    web.post(f"/fils/{thread.id}/messages", data={"body": "Réponse tamanoir", "version": thread.version})
+    held = db.session.scalars(sa.select(Message).where(Message.held_at.is_not(None)).order_by(Message.id)).all()
+    assert [m.body for m in held] == ["Réponse ornithorynque", "Réponse tamanoir"]
+    assert fresh(thread.id).public_messages_count == 1
+    web.sign_in(scene.author)
+    page = page_text(web.get(f"/fils/{thread.id}"))
+    assert "ornithorynque" not in page and page.count("Message masqué par la modération") == 2
+    assert listed_ids(web.get("/fils?q=ornithorynque")) == []
+
+    web.sign_in(scene.curator)
+    web.post(f"/moderation/fils/{thread.id}/messages/{held[0].id}/publier")
+    web.post(f"/moderation/fils/{thread.id}/messages/{held[1].id}/refuser", data={"motive": "Hors sujet."})
+    assert fresh(thread.id).public_messages_count == 2
+    web.sign_in(scene.author)
+    page = page_text(web.get(f"/fils/{thread.id}"))
+    assert "ornithorynque" in page and "tamanoir" not in page
+    assert listed_ids(web.get("/fils?q=ornithorynque")) == [thread.id]
+    assert any(n.kind == "message" for n in _told(scene.author) if n.thread_id == thread.id)  # told once published
+    texts = [n.text for n in _told(scene.other_user)]
+    assert any("n'est pas publié : Hors sujet." in text for text in texts)
+
+
+def test_members_of_a_service_and_curators_are_never_held(web, scene, app, monkeypatch):
+    thread = question(scene)
+    monkeypatch.setitem(app.config, "FEEDBACK_HOLD_FIRST_POSTS", 5)
+    for someone in (scene.member, scene.curator):
+        web.sign_in(someone)
+        reply = {"body": "Réponse du service", "version": fresh(thread.id).version}
+        web.post(f"/fils/{thread.id}/messages", data=reply)
+    assert db.session.scalar(sa.select(sa.func.count()).where(Message.held_at.is_not(None))) == 0
+    assert fresh(thread.id).public_messages_count == 3
