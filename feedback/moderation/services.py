@@ -292,7 +292,10 @@ def _posting_event(thread: Thread, message: Message | None) -> ThreadEvent | Non
 
 def _tell_author(post: HeldPost, text: str, *, readable: bool = True) -> None:
     """`readable`: whether the author can still open the thread (not a refused thread of theirs)."""
-    link = url_for("threads.thread", thread_id=post.thread.id) if readable else url_for("notifications.list_notifications")
+    if readable:
+        link = url_for("threads.thread", thread_id=post.thread.id)
+    else:
+        link = url_for("notifications.list_notifications")
     notify([post.author], NotificationKind.MODERATION, text, link, thread_id=post.thread.id)
 
 
