@@ -365,7 +365,10 @@ def reactivate_account(actor: User, user: User) -> None:
 
 
 def suspended_accounts() -> Sequence[User]:
-    """The accounts suspended by the moderation (a deleted account is not suspended: it is gone)."""
+    """The accounts suspended by the moderation: not a deleted account (it is gone), nor one that never had a
+    password (the authors of imported discussions, who cannot sign in)."""
     return db.session.scalars(
-        sa.select(User).where(User.active.is_(False), User.deleted_at.is_(None)).order_by(User.name)
+        sa.select(User)
+        .where(User.active.is_(False), User.deleted_at.is_(None), User.password_hash.is_not(None))
+        .order_by(User.name)
     ).all()

@@ -19,6 +19,7 @@ from feedback.database import utcnow
 from feedback.extensions import db
 from feedback.mail.models import MailStatus, OutgoingMail
 from feedback.mail.retention import drop_mails_of
+from feedback.moderation.models import ModerationReport
 from feedback.notifications.models import Notification, NotificationPreference
 from feedback.threads.models import Follow, Subscription, Thread, ThreadEvent
 
@@ -61,6 +62,8 @@ def delete_account(user: User) -> None:
     db.session.execute(sa.delete(NotificationPreference).where(NotificationPreference.user_id == user.id))
     db.session.execute(sa.delete(Membership).where(Membership.user_id == user.id))
     db.session.execute(sa.delete(UserSession).where(UserSession.user_id == user.id))
+    # Their reports stay for the record of what the moderation did, without the words they wrote.
+    db.session.execute(sa.update(ModerationReport).where(ModerationReport.reporter_id == user.id).values(comment=""))
     drop_mails_of(user.id, old_address)
     _forget_name_in_pending_texts(old_name)
     _forget_name_in_assignments(user.id)

@@ -9,9 +9,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from feedback.accounts.models import Organisation, User
+from feedback.accounts.models import Organisation, User, UserSession
 from feedback.catalogue.models import Dataset
 from feedback.extensions import db
+from feedback.moderation.models import ModerationReport
 from feedback.notifications.models import Frequency, Notification, NotificationPreference
 from feedback.notifications.preferences import TOPICS
 from feedback.threads.models import Follow, Message, Subscription, Thread, Vote
@@ -60,6 +61,15 @@ def personal_data(user: User) -> dict[str, Any]:
     ).all()
     notifications = db.session.scalars(
         sa.select(Notification).where(Notification.recipient_id == user.id).order_by(Notification.created_at)
+    ).all()
+    reports = db.session.execute(
+        sa.select(ModerationReport, Thread)
+        .join(Thread, Thread.id == ModerationReport.thread_id)
+        .where(ModerationReport.reporter_id == user.id)
+        .order_by(ModerationReport.created_at)
+    ).all()
+    browsers = db.session.scalars(
+        sa.select(UserSession).where(UserSession.user_id == user.id).order_by(UserSession.created_at)
     ).all()
     preferences = db.session.scalars(
         sa.select(NotificationPreference)
@@ -132,6 +142,26 @@ def personal_data(user: User) -> dict[str, Any]:
             }
             for follow, _, organisation in follows
             if organisation is not None
+        ],
+        "moderation_reports": [
+            {
+                "thread": _thread_reference(thread, user),
+                "message_id": report.message_id,
+                "reason": report.reason,
+                "comment": report.comment,
+                "created_at": _iso(report.created_at),
+                "outcome": report.outcome,
+            }
+            for report, thread in reports
+        ],
+        "browser_sessions": [
+            {
+                "browser": session.user_agent,
+                "created_at": _iso(session.created_at),
+                "last_seen_at": _iso(session.last_seen_at),
+                "ended_at": _iso(session.ended_at),
+            }
+            for session in browsers
         ],
         "notifications": [
             {

@@ -13,10 +13,12 @@ from feedback.database import utcnow
 from feedback.extensions import db as _db
 from feedback.mail.models import InboundMail, InboundStatus, MailStatus, OutgoingMail
 from feedback.mail.outbox import queue_mail
+from feedback.moderation.models import ModerationReport
+from feedback.moderation.services import report_content
 from feedback.notifications.mails import queue_notification_mails
 from feedback.notifications.models import Notification
 from feedback.notifications.preferences import set_frequency
-from feedback.privacy.erasure import DELETED_NAME
+from feedback.privacy.erasure import DELETED_NAME, delete_account
 from feedback.threads import services
 from feedback.threads.models import Follow, Message, Subscription, Thread, Vote
 from tests.threads.conftest import Web, count, data_request, fresh, question
@@ -50,6 +52,7 @@ def test_the_download_holds_ones_own_data_and_nothing_of_others(scene, app, clie
     services.toggle_vote(other_thread, scene.author)  # replying made them follow it
     services.toggle_follow_dataset(scene.dataset, scene.author)
     set_frequency(scene.author, "message", "daily")
+    report_content(scene.author, other_thread, None, "spam", "Mon commentaire de signalement")
     _db.session.commit()
     sign_in(client, scene.author)
 
@@ -61,11 +64,13 @@ def test_the_download_holds_ones_own_data_and_nothing_of_others(scene, app, clie
     data = json.loads(text)
     assert sorted(data) == [
         "account",
+        "browser_sessions",
         "followed_datasets",
         "followed_organisations",
         "followed_threads",
         "format_version",
         "messages",
+        "moderation_reports",
         "notification_preferences",
         "notifications",
         "threads",
@@ -73,6 +78,8 @@ def test_the_download_holds_ones_own_data_and_nothing_of_others(scene, app, clie
     ]
     assert data["account"]["email"] == scene.author.email
     assert data["account"]["name"] == "Alice Autrice"
+    assert [r["comment"] for r in data["moderation_reports"]] == ["Mon commentaire de signalement"]
+    assert len(data["browser_sessions"]) == 1 and data["browser_sessions"][0]["ended_at"] is None
     assert data["account"]["employer_name"] == "Bureau d'études Exemple"
     assert data["account"]["created_at"].startswith(str(scene.author.created_at.year))
     assert [t["title"] for t in data["threads"]] == ["Question publique sur les zones inondables"]
@@ -321,3 +328,13 @@ def test_a_curator_deletes_their_account_too_and_loses_the_role(scene, app, clie
     assert client.get("/compte").status_code == 302
     page = Web(app, client).get(f"/fils/{thread.id}").get_data(as_text=True)
     assert "Céline Curatrice" not in page and "Je transmets au service concerné." in page
+
+
+def test_a_deleted_persons_reports_stay_without_their_words(scene, app, client):
+    thread = question(scene, author=scene.other_user)
+    report = report_content(scene.author, thread, None, "other", "Ce que j'en pense, avec mon nom")
+    _db.session.commit()
+    delete_account(scene.author)
+    _db.session.commit()
+    kept = _db.session.get(ModerationReport, report.id)
+    assert kept is not None and kept.comment == "" and kept.reason == "other"
