@@ -63,11 +63,14 @@ def migrated_postgresql(app, tmp_path_factory) -> str:
 
 @pytest.fixture
 def restore_limiter():
-    """The limiter is one object shared by every app of the process: put it back as it was afterwards."""
+    """The limiter is one object shared by every app of the process: put it back as it was afterwards, its
+    default limits too (an app given RATELIMIT_DEFAULT leaves them to every app created after it)."""
     previous = limiter.enabled
+    defaults = list(limiter.limit_manager._default_limits)
     yield
     limiter.reset()
     limiter.enabled = previous
+    limiter.limit_manager.set_default_limits(defaults)
 
 
 @pytest.fixture
