@@ -227,27 +227,40 @@ def update_profile():
     return redirect(url_for("accounts.account"), code=303)
 
 
+def _checked_with_current_password(form, form_name: str, current_password, field, change):
+    """A change of the account page that asks for the current password: the form checked, the address's lock of
+    failed passwords respected (a wrong password counts as a failed log-in), then `change` made, committed and
+    its mail sent. Returns the page to show again when refused, else None."""
+    if not form.validate_on_submit():
+        return _account_page(**{form_name: form})
+    if login_attempts.address_locked(current_user.email):
+        current_password.errors.append(login_attempts.ADDRESS_LOCKED)
+        return _account_page(**{form_name: form}), 429
+    try:
+        mail = change()
+    except services.AccountError as error:
+        if str(error) == services.WRONG_CURRENT_PASSWORD:
+            login_attempts.record_failure(current_user.email)
+            current_password.errors.append(str(error))
+        else:
+            field.errors.append(str(error))
+        return _account_page(**{form_name: form})
+    db.session.commit()
+    _deliver_after_response(mail)
+    return None
+
+
 @blueprint.post("/compte/mot-de-passe")
 @limiter.limit("10 per hour", key_func=_signed_in_user_key)
 @login_required
 def change_password():
     form = PasswordChangeForm()
-    if not form.validate_on_submit():
-        return _account_page(password_form=form)
-    if login_attempts.address_locked(current_user.email):
-        form.current_password.errors.append(login_attempts.ADDRESS_LOCKED)
-        return _account_page(password_form=form), 429
-    try:
-        mail = services.change_password(current_user, form.current_password.data, form.password.data)
-    except services.AccountError as error:
-        if str(error) == services.WRONG_CURRENT_PASSWORD:
-            login_attempts.record_failure(current_user.email)
-            form.current_password.errors.append(str(error))
-        else:
-            form.password.errors.append(str(error))
-        return _account_page(password_form=form)
-    db.session.commit()
-    _deliver_after_response(mail)
+    refused = _checked_with_current_password(
+        form, "password_form", form.current_password, form.password,
+        lambda: services.change_password(current_user, form.current_password.data, form.password.data),
+    )  # fmt: skip
+    if refused is not None:
+        return refused
     flash(
         "Votre mot de passe est changé. Vos autres navigateurs ont été déconnectés ; un courriel vous le confirme.",
         "success",
@@ -266,22 +279,12 @@ EMAIL_CHANGE_SENT = (
 @login_required
 def request_email_change():
     form = EmailChangeForm()
-    if not form.validate_on_submit():
-        return _account_page(email_form=form)
-    if login_attempts.address_locked(current_user.email):
-        form.email_password.errors.append(login_attempts.ADDRESS_LOCKED)
-        return _account_page(email_form=form), 429
-    try:
-        mail = services.request_email_change(current_user, form.email_password.data, form.email.data)
-    except services.AccountError as error:
-        if str(error) == services.WRONG_CURRENT_PASSWORD:
-            login_attempts.record_failure(current_user.email)
-            form.email_password.errors.append(str(error))
-        else:
-            form.email.errors.append(str(error))
-        return _account_page(email_form=form)
-    db.session.commit()
-    _deliver_after_response(mail)
+    refused = _checked_with_current_password(
+        form, "email_form", form.email_password, form.email,
+        lambda: services.request_email_change(current_user, form.email_password.data, form.email.data),
+    )  # fmt: skip
+    if refused is not None:
+        return refused
     # The same answer whether another account uses the address or not.
     flash(EMAIL_CHANGE_SENT, "info")
     return redirect(url_for("accounts.account"), code=303)
