@@ -127,7 +127,13 @@ def redis_limited_app(app, tmp_path_factory):
 
     def build():
         return build_app(
-            app, tmp_path_factory, RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI=REDIS_URL, RATELIMIT_KEY_PREFIX=prefix
+            app,
+            tmp_path_factory,
+            RATELIMIT_ENABLED=True,
+            RATELIMIT_STORAGE_URI=REDIS_URL,
+            # As the configuration does from RATELIMIT_KEY_PREFIX: the storage's prefix. Flask-Limiter's own
+            # RATELIMIT_KEY_PREFIX would stay on the limiter, which every app of the process shares.
+            RATELIMIT_STORAGE_OPTIONS={"key_prefix": prefix},
         )
 
     connection = redis.Redis.from_url(REDIS_URL)

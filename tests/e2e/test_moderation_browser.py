@@ -54,7 +54,7 @@ def test_a_reported_message_is_hidden_from_the_queue_and_replaced_by_a_notice(pa
     moderator.get_by_role("navigation", name="Menu principal").get_by_role(
         "link", name=re.compile(r"^Modération \(1\s*signalement en attente\s*\)$")
     ).click()
-    item = moderator.locator("main li.fr-card").filter(has_text=INSULT)
+    item = moderator.locator("main li.moderation-item").filter(has_text=INSULT)
     expect(item).to_contain_text("Propos injurieux")
     expect(item).to_contain_text("Camille Martin")
     expect(item).to_contain_text("Insulte gratuite envers le service.")
@@ -94,7 +94,7 @@ def test_the_queue_has_no_serious_accessibility_violation(page, new_page):
     log_in(page, curator.email)
 
     page.goto("/moderation")
-    expect(page.locator("main li.fr-card")).to_have_count(1)
+    expect(page.locator("main li.moderation-item")).to_have_count(1)
     expect(page.locator("html[data-fr-js='true']")).to_have_count(1)
     page.evaluate(AXE_SOURCE)
     results = page.evaluate(RUN_AXE, AXE_OPTIONS)

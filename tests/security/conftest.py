@@ -11,7 +11,6 @@ from feedback.threads import services
 from feedback.threads.models import ThreadKind
 
 from .. import factories
-from ..e2e.conftest import _server_url, browser, live_server, new_page  # noqa: F401 — the browser's fixtures
 from ..threads.conftest import post_thread, scene, web  # noqa: F401 — fixtures shared with the threads tests
 from .xss_payloads import PAYLOADS
 

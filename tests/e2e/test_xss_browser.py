@@ -1,12 +1,15 @@
 """Zero execution, proved in Chromium: a sample of the pages that show the XSS corpus, opened with a hook that
 records any call of `__xss()`, any dialog (`alert`, `confirm`, `prompt`) and any script the page's policy had
-to block; every element is then sent the events that inline handlers of the corpus listen to."""
+to block; every element is then sent the events that inline handlers of the corpus listen to. Here with the other
+browser tests, which share one browser for the whole run (the corpus itself: tests/security)."""
 
 from __future__ import annotations
 
 import pytest
 
-from ..e2e.conftest import log_in
+from ..security.conftest import hostile  # noqa: F401 — the pages that show the corpus
+from ..threads.conftest import scene  # noqa: F401
+from .conftest import log_in
 
 pytestmark = pytest.mark.e2e
 
@@ -31,7 +34,7 @@ EVENTS = """
 """
 
 
-def test_no_payload_runs_in_the_browser(new_page, scene, hostile):
+def test_no_payload_runs_in_the_browser(new_page, scene, hostile):  # noqa: F811
     page = new_page()
     page.add_init_script(HOOK)
     dialogs = []
