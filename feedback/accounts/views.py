@@ -117,6 +117,13 @@ def _unusable_link(message: str, *, action_url: str, action_label: str):
     )
 
 
+def _unusable_account_link(message: str):
+    """A link of the account's mails that cannot be used: back to one's account, or to the log-in page."""
+    if current_user.is_authenticated:
+        return _unusable_link(message, action_url=url_for("accounts.account"), action_label="Mon compte")
+    return _unusable_link(message, action_url=url_for("accounts.login"), action_label="Se connecter")
+
+
 @blueprint.route("/inscription", methods=["GET", "POST"])
 @limiter.limit("10 per hour", methods=["POST"])
 def signup():
@@ -296,9 +303,7 @@ def change_email(token: str):
     try:
         user, notice = services.change_email(token)
     except TokenError as error:
-        if current_user.is_authenticated:
-            return _unusable_link(str(error), action_url=url_for("accounts.account"), action_label="Mon compte")
-        return _unusable_link(str(error), action_url=url_for("accounts.login"), action_label="Se connecter")
+        return _unusable_account_link(str(error))
     db.session.commit()
     _deliver_after_response(notice)
     flash(f"L'adresse électronique de votre compte est désormais {user.email}.", "success")
@@ -326,7 +331,7 @@ def logout_everywhere():
 @login_required
 def end_session(session_id: int):
     form = ConfirmActionForm()
-    browser_session = db.session.get(UserSession, session_id) if session_id < 2**31 else None
+    browser_session = db.session.get(UserSession, session_id)  # the <int> converter bounds the id (input_limits)
     if browser_session is None or browser_session.user_id != current_user.id:
         return redirect(url_for("accounts.account"), code=303)
     if form.validate_on_submit():
@@ -356,9 +361,7 @@ def confirm_email(token: str):
     try:
         user, newly_confirmed = services.confirm_email(token)
     except TokenError as error:
-        if current_user.is_authenticated:
-            return _unusable_link(str(error), action_url=url_for("accounts.account"), action_label="Mon compte")
-        return _unusable_link(str(error), action_url=url_for("accounts.login"), action_label="Se connecter")
+        return _unusable_account_link(str(error))
     db.session.commit()
     if newly_confirmed:
         flash("Votre adresse électronique est confirmée. Merci !", "success")
