@@ -46,12 +46,25 @@ def password_confirmation_field(label: str) -> PasswordField:
     )
 
 
-class SignupForm(Form):
-    name = StringField(
+def name_field() -> StringField:
+    return StringField(
         "Prénom et nom",
         validators=[DataRequired(REQUIRED), Length(max=120, message="120 caractères au plus."), no_control_characters],
         render_kw={"autocomplete": "name"},
     )
+
+
+def employer_name_field(description: str = "") -> StringField:
+    return StringField(
+        "Nom de votre organisation",
+        description=description,
+        validators=[DataRequired(REQUIRED), Length(max=200, message="200 caractères au plus."), no_control_characters],
+        render_kw={"autocomplete": "organization"},
+    )
+
+
+class SignupForm(Form):
+    name = name_field()
     email = EmailField(
         "Adresse électronique",
         description="Format attendu : nom@domaine.fr",
@@ -63,11 +76,8 @@ class SignupForm(Form):
         choices=[("", "Choisissez une option")] + [(k.value, label) for k, label in EMPLOYER_KIND_LABELS.items()],
         validators=[DataRequired("Choisissez le type de votre organisation.")],
     )
-    employer_name = StringField(
-        "Nom de votre organisation",
-        description="Par exemple : Bureau d'études Hydro-Conseil, Communauté de communes du Val de Loire",
-        validators=[DataRequired(REQUIRED), Length(max=200, message="200 caractères au plus."), no_control_characters],
-        render_kw={"autocomplete": "organization"},
+    employer_name = employer_name_field(
+        description="Par exemple : Bureau d'études Hydro-Conseil, Communauté de communes du Val de Loire"
     )
     password = new_password_field("Mot de passe")
     password_confirm = password_confirmation_field("Confirmez le mot de passe")
@@ -133,21 +143,13 @@ class PasswordChangeForm(Form):
 
 
 class ProfileForm(Form):
-    name = StringField(
-        "Prénom et nom",
-        validators=[DataRequired(REQUIRED), Length(max=120, message="120 caractères au plus."), no_control_characters],
-        render_kw={"autocomplete": "name"},
-    )
+    name = name_field()
     employer_kind = SelectField(
         "Vous travaillez pour",
         choices=[(k.value, label) for k, label in EMPLOYER_KIND_LABELS.items()],
         validators=[DataRequired("Choisissez le type de votre organisation.")],
     )
-    employer_name = StringField(
-        "Nom de votre organisation",
-        validators=[DataRequired(REQUIRED), Length(max=200, message="200 caractères au plus."), no_control_characters],
-        render_kw={"autocomplete": "organization"},
-    )
+    employer_name = employer_name_field()
 
 
 class EmailChangeForm(Form):
