@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 from urllib.parse import quote
 
 import sqlalchemy as sa
@@ -429,21 +431,24 @@ VERSION_UNREADABLE = (
 )
 
 
-def _run(thread: Thread, form_name: str, form, operation, message: str, *, versioned: bool = False):
+def _run(
+    thread: Thread, form_name: str, form, operation, message: str | Callable[[Any], str], *, versioned: bool = False
+):
     """Validate `form`, run `operation()`, and answer; a refused operation keeps the form and its error.
-    `versioned`: the operation is checked against the version the page showed, which the form must carry."""
+    `message`: the confirmation, or a function of what the operation returned that says it. `versioned`: the
+    operation is checked against the version the page showed, which the form must carry."""
     if not form.validate_on_submit():
         return _after_action(thread, **{form_name: form})
     if versioned and form.expected_version is None:  # missing or garbled: refused, never unchecked
         return _after_action(thread, error=VERSION_UNREADABLE, **{form_name: form})
     try:
-        operation()
+        done = operation()
     except services.Conflict as error:
         return _after_action(thread, error=str(error), **{form_name: form})
     except services.ThreadError as error:
         _field_error(form, error)
         return _after_action(thread, **{form_name: form})
-    return _after_action(thread, message)
+    return _after_action(thread, message(done) if callable(message) else message)
 
 
 @blueprint.post("/fils/<int:thread_id>/messages")
@@ -463,10 +468,11 @@ def reply(thread_id: int):
         files = _checked_files(form)
         return services.post_message(thread, current_user, form.body.data, internal=internal, files=files)
 
-    if internal:
-        notice = "Note interne ajoutée."
-    else:
-        notice = HELD if services.is_held_for_review(current_user) else "Votre message est publié."
+    def notice(posted: Message) -> str:
+        if internal:
+            return "Note interne ajoutée."
+        return HELD if posted.held_at else "Votre message est publié."
+
     return _run(thread, "reply_form", form, post, notice)
 
 

@@ -363,6 +363,7 @@ def test_a_held_reply_is_counted_searched_and_told_once_published_or_stays_hidde
     monkeypatch.setitem(app.config, "FEEDBACK_HOLD_FIRST_POSTS", 2)
     web.sign_in(scene.other_user)
     web.post(f"/fils/{thread.id}/messages", data={"body": "Réponse ornithorynque", "version": thread.version})
+    assert "relue par les administrateurs des données" in page_text(web.get(f"/fils/{thread.id}"))  # not "publié"
     web.post(f"/fils/{thread.id}/messages", data={"body": "Réponse tamanoir", "version": thread.version})
     held = db.session.scalars(sa.select(Message).where(Message.held_at.is_not(None)).order_by(Message.id)).all()
     assert [m.body for m in held] == ["Réponse ornithorynque", "Réponse tamanoir"]
