@@ -322,11 +322,5 @@ def logout_url(id_token: str, post_logout_redirect_uri: str) -> str | None:
         return None
     if not endpoint:
         return None
-    query = urlencode(
-        {
-            "id_token_hint": id_token,
-            "post_logout_redirect_uri": post_logout_redirect_uri,
-            "state": secrets.token_urlsafe(16),
-        }
-    )
+    query = urlencode({"id_token_hint": id_token, "post_logout_redirect_uri": post_logout_redirect_uri})
     return f"{endpoint}{'&' if '?' in endpoint else '?'}{query}"
