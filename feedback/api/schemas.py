@@ -145,7 +145,7 @@ class MessageOut(BaseModel):
 class ThreadOut(ThreadSummary):
     version: int = Field(description="À renvoyer avec les actions qui changent le fil : 409 s'il a changé.")
     deadline_extended: bool
-    decline_reason: DeclineReason | None
+    decline_reason: str | None = Field(description="Le motif d'un refus (not_held, confidential, too_general…).")
     duplicate_of: int | None
     resolution_dataset: DatasetRef | None
     actions: list[str] = Field(description="Les actions que l'appelant peut faire sur ce fil.")

@@ -11,7 +11,7 @@ from feedback.capitalisation.models import Report
 from feedback.catalogue.models import Dataset
 from feedback.notifications.models import Notification
 from feedback.pagination import Page
-from feedback.threads.models import DeclineReason, Message, Thread, ThreadStatus
+from feedback.threads.models import Message, Thread, ThreadStatus
 
 DELETED_ACCOUNT = "Compte supprimé"
 
@@ -96,7 +96,7 @@ def thread_out(thread: Thread, messages: list[Message], actions: list[str]) -> s
         **_thread_fields(thread),
         version=thread.version,
         deadline_extended=thread.deadline_extended,
-        decline_reason=DeclineReason(thread.decline_reason) if thread.decline_reason else None,
+        decline_reason=thread.decline_reason,
         duplicate_of=thread.duplicate_of_id,
         resolution_dataset=dataset_ref(thread.resolution_dataset),
         actions=actions,
