@@ -178,7 +178,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--database-url", default=DEFAULT_URL)
     parser.add_argument("--requests", type=int, default=30)
     arguments = parser.parse_args(argv)
-    measure(arguments.database_url, arguments.requests)
+    from sqlalchemy.exc import ProgrammingError
+
+    try:
+        measure(arguments.database_url, arguments.requests)
+    except ProgrammingError as error:  # a column or a table the code reads is missing: an older schema
+        sys.exit(
+            f"The database's schema is older than the code ({str(error.orig).splitlines()[0]}): this script never "
+            "writes to it; migrate it or a copy of it (`flask --app wsgi db upgrade` with DATABASE_URL; a database "
+            "stamped at a revision that was still empty when it ran: `db stamp` the one before, then `db upgrade`), "
+            "and run the script on that."
+        )
 
 
 if __name__ == "__main__":
