@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from feedback.accounts.models import Organisation
-from feedback.capitalisation.exports import spreadsheet_safe
+from feedback.capitalisation.exports import FORMULA_STARTS
 from feedback.catalogue.models import Dataset
 from feedback.extensions import db
 from feedback.opendata.public import public_messages_of_public_threads, public_threads
@@ -76,14 +76,18 @@ MESSAGE_COLUMNS = (
 
 def _value(value) -> str:
     """A cell: ISO 8601 dates, true/false, and text that a spreadsheet would read as a formula (`=`, `+`, `-`,
-    `@`…) preceded by `'`, as the platform's other CSV files (`capitalisation.exports.spreadsheet_safe`)."""
+    `@`…) preceded by `'`, as in the platform's other CSV files (`capitalisation.exports.spreadsheet_safe`).
+    Tested by exact type, the commonest first: it runs for every cell of every row."""
+    kind = type(value)
+    if kind is str:
+        return "'" + value if value.startswith(FORMULA_STARTS) else value
     if value is None:
         return ""
-    if isinstance(value, bool):
+    if kind is bool:
         return "true" if value else "false"
-    if isinstance(value, datetime):
+    if kind is datetime:
         return value.isoformat()
-    return str(spreadsheet_safe(value))
+    return str(value)
 
 
 def csv_lines(header: Sequence[Column], rows: Iterable[Sequence]) -> Iterator[bytes]:
