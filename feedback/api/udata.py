@@ -33,6 +33,8 @@ blueprint = Blueprint("udata", __name__, url_prefix="/api/1")
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
+MAX_PAGE = 1_000_000
+MAX_SUBJECTS = 50
 # udata's sorting keys and what they read here; "discussion.posted_on" is the latest message's date.
 SORTS = {
     "created": Thread.created_at,
@@ -170,12 +172,20 @@ def _positive_int(name: str, default: int) -> int:
     if value is None or value == "":
         return default
     try:
-        number = int(value)
+        number = int(value) if len(value) <= 12 else 0
     except ValueError:
         raise BadRequest(f"« {name} » doit être un nombre entier.") from None
-    if number < 1:
-        raise BadRequest(f"« {name} » doit être au moins 1.")
+    if not 1 <= number <= MAX_PAGE:
+        raise BadRequest(f"« {name} » doit être un nombre entier de 1 à {MAX_PAGE}.")
     return number
+
+
+def _subjects() -> list[int]:
+    """The datasets of the `for` arguments (any identifier the resolver takes); unknown ones name nothing."""
+    subjects = request.args.getlist("for")
+    if len(subjects) > MAX_SUBJECTS:
+        raise BadRequest(f"« for » nomme au plus {MAX_SUBJECTS} jeux de données.")
+    return [found.id for found in map(dataset_of_path, subjects) if found is not None]
 
 
 def _closed_filter() -> bool | None:
@@ -211,10 +221,8 @@ def discussions():
     page = _positive_int("page", 1)
     page_size = min(_positive_int("page_size", DEFAULT_PAGE_SIZE), MAX_PAGE_SIZE)
     conditions = [_shown()]
-    subjects = request.args.getlist("for")
-    if subjects:
-        datasets = [found.id for found in map(dataset_of_path, subjects) if found is not None]
-        conditions.append(Thread.dataset_id.in_(datasets))
+    if "for" in request.args:
+        conditions.append(Thread.dataset_id.in_(_subjects()))
     closed = _closed_filter()
     if closed is not None:
         conditions.append(Thread.is_open.is_(not closed))

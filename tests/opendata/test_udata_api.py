@@ -99,7 +99,11 @@ def test_filters_sorting_and_pages(web, scene, content):
 
 
 def test_bad_arguments_are_a_json_400(web, db):
-    for arguments in ({"page": "zéro"}, {"page": "0"}, {"page_size": "-3"}, {"sort": "votes"}, {"closed": "peut-être"}):
+    too_many = {"for": [f"jeu-{number}" for number in range(51)]}
+    for arguments in (
+        {"page": "zéro"}, {"page": "0"}, {"page": "9" * 40}, {"page_size": "-3"}, {"sort": "votes"},
+        {"closed": "peut-être"}, too_many,
+    ):  # fmt: skip
         response = web.get("/api/1/discussions/", query_string=arguments)
         assert response.status_code == 400, arguments
         assert response.get_json()["status"] == 400
