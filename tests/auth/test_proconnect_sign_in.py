@@ -7,13 +7,19 @@ import html
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
+import requests
 import sqlalchemy as sa
+from joserfc import jwt
+from joserfc.jwk import RSAKey
 
 from feedback import clock
 from feedback.accounts.models import EmployerKind, User, UserSession
+from feedback.auth import proconnect
 from feedback.auth.models import ProConnectIdentity
 from feedback.auth.views import ACR, AMR, ID_TOKEN, PENDING_SIGN_IN
 from tests import factories
+from tests.oidc_provider import CLIENT_ID
 
 from .conftest import ACCOUNTS
 
@@ -242,3 +248,16 @@ def test_forms_may_lead_to_the_provider(client, proconnect_on):
     policy = client.get("/connexion").headers["Content-Security-Policy"]
     assert f"form-action 'self' {proconnect_on}" in policy
     assert "frame-ancestors 'none'" in policy
+
+
+def test_a_token_signed_by_another_key_is_refused(app, proconnect_on):
+    """The provider's keys (its JWKS) are the only ones trusted: a token with the right claims, signed by any other
+    key, is refused — whether it names one of the provider's key ids or not."""
+    forger = RSAKey.generate_key(2048)
+    published = requests.get(f"{proconnect_on}/jwks", timeout=10).json()["keys"][0]["kid"]
+    claims = {"iss": proconnect_on, "sub": "agent-existant", "aud": CLIENT_ID, "exp": 4102444800, "iat": 1}
+    with app.test_request_context():
+        for kid in (published, "cle-inconnue"):
+            forged = jwt.encode({"alg": "RS256", "kid": kid}, claims, forger)
+            with pytest.raises(proconnect.SignInFailed, match="n'a pas pu être vérifiée"):
+                proconnect._decode_signed(forged)

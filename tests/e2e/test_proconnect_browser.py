@@ -11,12 +11,13 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from feedback.accounts.models import Membership, MembershipRole, User
+from feedback.accounts.models import Membership, MembershipRole, Role, User
 from feedback.auth import proconnect
 from feedback.auth.models import ProConnectIdentity
 from feedback.extensions import db
 from tests import factories
 from tests.e2e.conftest import log_in
+from tests.e2e.test_accessibility import AXE_OPTIONS, AXE_SOURCE, BLOCKING_IMPACTS, RUN_AXE
 from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, client, running_provider
 
 SERVICE_SIRET = "13000548100010"
@@ -49,8 +50,17 @@ def provider(app, live_server, monkeypatch):
         yield issuer
 
 
-def sign_in_with_proconnect(page, account: str, provider: str) -> None:
+def assert_accessible(page) -> None:
+    """axe-core finds nothing serious or critical on the page (as tests/e2e/test_accessibility.py runs it)."""
+    page.evaluate(AXE_SOURCE)
+    violations = page.evaluate(RUN_AXE, AXE_OPTIONS)["violations"]
+    assert [v for v in violations if v["impact"] in BLOCKING_IMPACTS] == []
+
+
+def sign_in_with_proconnect(page, account: str, provider: str, *, audit: bool = False) -> None:
     page.goto("/connexion")
+    if audit:
+        assert_accessible(page)
     page.get_by_role("button", name="S’identifier avec ProConnect").click()
     expect(page).to_have_url(re.compile(re.escape(provider) + "/interaction/"))
     page.get_by_label("Identifiant").fill(account)
@@ -64,11 +74,12 @@ def test_first_sign_in_join_confirmation_and_logout(page, new_page, live_server,
     db.session.commit()
     coordinator = factories.create_user(email="coordination@loiret.gouv.fr", organisation=service, coordinator=True)
 
-    sign_in_with_proconnect(page, "camille", provider)
+    sign_in_with_proconnect(page, "camille", provider, audit=True)
 
     # Back on the platform, signed in with a new account, and offered to join the service of the SIRET.
     expect(page.get_by_role("heading", level=1)).to_have_text("Rejoindre DDT du Loiret ?")
     expect(page.get_by_role("status")).to_contain_text("votre compte a été créé avec ProConnect")
+    assert_accessible(page)
     page.get_by_role("button", name="Demander à rejoindre DDT du Loiret").click()
     expect(page.get_by_role("status")).to_contain_text("Votre demande pour rejoindre DDT du Loiret est envoyée")
     agent = db.session.scalars(sa.select(User).where(User.email == ACCOUNTS["camille"]["email"])).one()
@@ -94,6 +105,7 @@ def test_first_sign_in_join_confirmation_and_logout(page, new_page, live_server,
     # An unread notification is a button that marks it read and leads to its page.
     coordinator_page.get_by_role("button", name=re.compile("demande à rejoindre DDT du Loiret")).click()
     expect(coordinator_page.get_by_role("heading", name="Demandes pour rejoindre le service (1)")).to_be_visible()
+    assert_accessible(coordinator_page)
     coordinator_page.get_by_role("button", name="Accepter la demande de Camille Martin").click()
     expect(coordinator_page.get_by_role("status")).to_contain_text("Camille Martin est maintenant membre")
     membership = db.session.scalars(sa.select(Membership).where(Membership.user_id == agent.id)).one()
@@ -109,3 +121,21 @@ def test_an_existing_account_is_linked_by_its_verified_address(page, live_server
     expect(page.get_by_role("status")).to_contain_text("ProConnect est maintenant rattaché à votre compte")
     assert db.session.scalars(sa.select(ProConnectIdentity.user_id)).one() == existing.id
     assert db.session.scalars(sa.select(sa.func.count(User.id))).one() == 1
+
+
+def test_a_curator_gives_a_service_its_siret(page, live_server):
+    service = factories.create_organisation(name="DDT du Loiret")
+    curator = factories.create_user(role=Role.CURATOR)
+    log_in(page, curator.email)
+
+    page.goto(f"/organisations/{service.slug}")
+    page.get_by_role("link", name="Modifier le SIRET de DDT du Loiret").click()
+    page.get_by_label("SIRET du service").fill("130 005 481 00011")
+    page.get_by_role("button", name="Enregistrer").click()
+    expect(page.locator("main")).to_contain_text("Le SIRET doit compter 14 chiffres et être valide")
+    assert_accessible(page)
+    page.get_by_label("SIRET du service").fill("130 005 481 00010")
+    page.get_by_role("button", name="Enregistrer").click()
+
+    expect(page.get_by_role("status")).to_contain_text("Le SIRET de DDT du Loiret est enregistré.")
+    expect(page.locator("main")).to_contain_text(f"SIRET : {SERVICE_SIRET}")
