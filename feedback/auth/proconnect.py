@@ -31,6 +31,8 @@ from feedback import clock
 
 SCOPES = "openid email given_name usual_name siret"
 TIMEOUT_SECONDS = 10
+# Signatures by the provider's published (public) keys only: never `none`, never a secret shared with clients.
+SIGNING_ALGORITHMS = {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
 # Clocks of the provider and of the platform may disagree by this much.
 LEEWAY_SECONDS = 60
 
@@ -105,7 +107,11 @@ def _key_set(*, refresh: bool = False) -> KeySet:
 
 def _decode_signed(token: str):
     """A JWT of the provider, its signature checked with the provider's keys (fetched again for an unknown key)."""
-    registry = JWSRegistry(algorithms=metadata().get("id_token_signing_alg_values_supported") or ["RS256", "ES256"])
+    provider = metadata()
+    announced = set(provider.get("id_token_signing_alg_values_supported") or []) | set(
+        provider.get("userinfo_signing_alg_values_supported") or []
+    )
+    registry = JWSRegistry(algorithms=sorted(announced & SIGNING_ALGORITHMS) or ["ES256", "RS256"])
     try:
         try:
             return jwt.decode(token, _key_set(), registry=registry)

@@ -3,7 +3,9 @@ sign anyone in refused with a French message."""
 
 from __future__ import annotations
 
+import base64
 import html
+import json
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -261,3 +263,10 @@ def test_a_token_signed_by_another_key_is_refused(app, proconnect_on):
             forged = jwt.encode({"alg": "RS256", "kid": kid}, claims, forger)
             with pytest.raises(proconnect.SignInFailed, match="n'a pas pu être vérifiée"):
                 proconnect._decode_signed(forged)
+        # Nor a token that claims to need no signature.
+        unsigned = ".".join(
+            base64.urlsafe_b64encode(json.dumps(part).encode()).rstrip(b"=").decode()
+            for part in ({"alg": "none", "typ": "JWT"}, claims)
+        )
+        with pytest.raises(proconnect.SignInFailed, match="n'a pas pu être vérifiée"):
+            proconnect._decode_signed(unsigned + ".")
