@@ -10,6 +10,8 @@ import sqlalchemy as sa
 
 from feedback.accounts.models import Membership, MembershipRole, Role, User
 from feedback.auth.models import JoinRequest, JoinRequestStatus
+from feedback.mail.models import OutgoingMail
+from feedback.notifications.mails import queue_notification_mails
 from feedback.notifications.models import Notification, NotificationKind
 from tests import factories
 
@@ -147,3 +149,17 @@ def test_a_request_of_another_service_is_not_found(client, db, service, coordina
     login(factories.create_user(role=Role.CURATOR))
     url = f"/organisations/{other.slug}/demandes-de-rattachement/{join_request.id}/refus"
     assert client.post(url).status_code == 404
+
+
+def test_the_request_and_its_answer_go_out_by_mail(client, db, service, coordinator, sign_in_with, login):
+    join_request = _requested(client, db, sign_in_with)
+    login(coordinator)
+    client.post(f"/organisations/{service.slug}/demandes-de-rattachement/{join_request.id}/acceptation")
+
+    assert queue_notification_mails().queued == 2
+    mails = {mail.to_address: mail for mail in db.session.scalars(sa.select(OutgoingMail))}
+    to_coordinator = mails[coordinator.email]
+    assert "demande à rejoindre DDT du Loiret" in to_coordinator.subject
+    assert f"/organisations/{service.slug}#demandes-de-rattachement" in to_coordinator.text_body
+    assert "vous coordonnez le service concerné" in to_coordinator.text_body
+    assert "a été acceptée" in mails[ACCOUNTS["agent-nouveau"]["email"]].subject
