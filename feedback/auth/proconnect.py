@@ -44,7 +44,8 @@ class SignInFailed(Exception):
 
 
 def is_configured(config) -> bool:
-    return bool(config.get("PROCONNECT_ISSUER") and config.get("PROCONNECT_CLIENT_ID"))
+    """ProConnect is offered when its three settings are given."""
+    return all(config.get(name) for name in ("PROCONNECT_ISSUER", "PROCONNECT_CLIENT_ID", "PROCONNECT_CLIENT_SECRET"))
 
 
 def provider_origin(config) -> str | None:

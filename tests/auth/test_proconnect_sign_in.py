@@ -270,3 +270,9 @@ def test_a_token_signed_by_another_key_is_refused(app, proconnect_on):
         )
         with pytest.raises(proconnect.SignInFailed, match="n'a pas pu être vérifiée"):
             proconnect._decode_signed(unsigned + ".")
+
+
+def test_the_three_settings_are_needed(client, proconnect_on, monkeypatch):
+    monkeypatch.setitem(client.application.config, "PROCONNECT_CLIENT_SECRET", "")
+    assert "ProConnect" not in text(client.get("/connexion"))
+    assert client.get("/proconnect/connexion").status_code == 404
