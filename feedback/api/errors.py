@@ -85,6 +85,8 @@ def from_http_exception(error: HTTPException) -> ApiError:
     message = ERRORS[status][1]
     if status == 400 and error.description and "CSRF" in error.description:
         message = CSRF_MESSAGE
+    if getattr(error, "shown_to_people", False) and error.description:  # a French sentence written for people
+        message = error.description
     if status == 405:
         valid = getattr(error, "valid_methods", None) or []
         if valid:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from feedback.extensions import db as _db
+from feedback.input_limits import NUL_IN_REQUEST
 
 from .. import factories
 from ..conftest import build_app
@@ -101,3 +102,10 @@ def test_an_exception_is_a_500_in_json(app, tmp_path_factory):
     assert answer.status_code == 500
     assert _error(answer)["error"] == "server_error"
     assert "panne" not in answer.get_data(as_text=True)
+
+
+def test_a_nul_character_is_refused_with_the_platform_s_french_sentence(client, scene):
+    answer = client.get("/api/v1/threads?q=a%00b")
+
+    assert answer.status_code == 400
+    assert _error(answer)["message"] == NUL_IN_REQUEST
