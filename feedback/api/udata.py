@@ -13,13 +13,14 @@ imported from, else the thread's number; a person's or an organisation's id is t
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, request, url_for
 from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import BadRequest, HTTPException, NotFound
 
@@ -43,6 +44,13 @@ SORTS = {
     "discussion.posted_on": Thread.last_activity_at,
 }
 PLATFORM_ID_PREFIX = "ecospheres-"
+
+
+def json_response(payload, status: int = 200) -> Response:
+    """JSON as the platform's API writes it: UTF-8 text, accents as they are."""
+    return Response(
+        json.dumps(payload, ensure_ascii=False, separators=(",", ":")), status=status, mimetype="application/json"
+    )
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -237,7 +245,7 @@ def discussions():
             .offset((page - 1) * page_size)
         )
     )
-    return jsonify(
+    return json_response(
         {
             "data": serialise(threads),
             "page": page,
@@ -265,7 +273,7 @@ def discussion(discussion_id: str):
     thread = find_discussion(discussion_id)
     if thread is None:
         raise NotFound("Cette discussion n'existe pas ou n'est pas publique.")
-    return jsonify(serialise([thread])[0])
+    return json_response(serialise([thread])[0])
 
 
 @blueprint.errorhandler(BadRequest)
@@ -273,7 +281,7 @@ def discussion(discussion_id: str):
 def json_error(error: HTTPException):
     """udata's error answers: `{message, status}`, with the platform's `error` beside them."""
     code = error.code or 400
-    return jsonify({"error": error.name, "message": error.description, "status": code}), code
+    return json_response({"error": error.name, "message": error.description, "status": code}, code)
 
 
 def allowed_origins() -> set[str]:
