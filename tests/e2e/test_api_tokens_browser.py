@@ -1,5 +1,5 @@
 """Personal API tokens in Chromium: create one on « Mon compte », see its secret once, call the API with it from
-another client, revoke it, and see it refused."""
+another client, revoke it, and see it refused; the pages of the tokens and the API's documentation pass axe-core."""
 
 from __future__ import annotations
 
@@ -8,6 +8,14 @@ from playwright.sync_api import expect
 from tests import factories
 
 from .conftest import log_in
+from .test_accessibility import AXE_OPTIONS, AXE_SOURCE, BLOCKING_IMPACTS, RUN_AXE
+
+
+def blocking_violations(page) -> list[dict]:
+    """axe-core's serious and critical violations of the page as rendered (see test_accessibility.py)."""
+    page.evaluate(AXE_SOURCE)
+    results = page.evaluate(RUN_AXE, AXE_OPTIONS)
+    return [violation for violation in results["violations"] if violation["impact"] in BLOCKING_IMPACTS]
 
 
 def test_create_see_once_use_and_revoke_a_token(page, new_page):
@@ -25,6 +33,7 @@ def test_create_see_once_use_and_revoke_a_token(page, new_page):
     expect(page.get_by_role("heading", level=1)).to_have_text("Jeton « Tableau de bord » créé")
     secret = page.get_by_label("Votre jeton").input_value()
     assert secret.startswith("fbk_")
+    assert blocking_violations(page) == []
 
     with page.expect_navigation():
         page.get_by_role("link", name="Revenir à mon compte").click()
@@ -32,6 +41,7 @@ def test_create_see_once_use_and_revoke_a_token(page, new_page):
     expect(table).to_contain_text("Tableau de bord")
     expect(table).to_contain_text("Jamais")
     assert secret not in page.content()  # shown once: only its first characters are listed
+    assert blocking_violations(page) == []
 
     program = new_page().request  # another client, without the browser's cookies
     answer = program.get("/api/v1/notifications", headers={"Authorization": f"Bearer {secret}"})
@@ -48,3 +58,11 @@ def test_create_see_once_use_and_revoke_a_token(page, new_page):
     refused = program.get("/api/v1/notifications", headers={"Authorization": f"Bearer {secret}"})
     assert refused.status == 401
     assert refused.json()["error"] == "unauthorized"
+
+
+def test_the_documentation_page_is_readable(page):
+    page.goto("/api/v1/docs")
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Documentation de l'API")
+    expect(page.get_by_role("heading", name="POST /api/v1/threads/{thread_id}/status")).to_be_visible()
+    assert blocking_violations(page) == []
