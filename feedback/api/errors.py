@@ -65,7 +65,10 @@ def json_response(payload, status: int = 200, headers: dict[str, str] | None = N
 
 def error_response(error: ApiError):
     code = ERRORS.get(error.status, ("error", ""))[0]
-    return json_response({"error": code, "message": error.message, "fields": error.fields}, error.status, error.headers)
+    headers = dict(error.headers)
+    if error.status == 401:  # RFC 6750: how to authenticate
+        headers.setdefault("WWW-Authenticate", 'Bearer realm="api"')
+    return json_response({"error": code, "message": error.message, "fields": error.fields}, error.status, headers)
 
 
 def _retry_after() -> str:
@@ -93,8 +96,6 @@ def from_http_exception(error: HTTPException) -> ApiError:
             headers["Allow"] = ", ".join(sorted(valid))
     if status == 429:
         headers["Retry-After"] = _retry_after()
-    if status == 401:
-        headers["WWW-Authenticate"] = 'Bearer realm="api"'
     return ApiError(status, message, headers=headers)
 
 

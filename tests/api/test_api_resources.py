@@ -83,4 +83,5 @@ def test_notifications_are_the_caller_s_own(client, scene, bearer):
 
     assert author["total"] >= 1 and author["data"][0]["link"].startswith(f"/fils/{thread.id}")
     assert other["total"] == 0
-    assert client.get("/api/v1/notifications").status_code == 401
+    anonymous = client.get("/api/v1/notifications")
+    assert anonymous.status_code == 401 and anonymous.headers["WWW-Authenticate"] == 'Bearer realm="api"'
