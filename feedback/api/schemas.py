@@ -130,6 +130,16 @@ class ThreadPage(PageFields):
     data: list[ThreadSummary]
 
 
+class AttachmentOut(BaseModel):
+    name: str
+    content_type: str
+    size: int = Field(description="En octets.")
+    url: str = Field(
+        description="GET /api/v1/threads/{thread_id}/files/{attachment_id} : le fichier, servi à qui peut lire le "
+        "message (avec le même jeton, ou la session), en pièce jointe ; 404 aux autres."
+    )
+
+
 class MessageOut(BaseModel):
     id: int
     author: PersonRef
@@ -140,6 +150,7 @@ class MessageOut(BaseModel):
     edited_at: datetime | None
     body: str = Field(description="Le texte en Markdown.")
     body_html: str = Field(description="Le texte rendu en HTML, nettoyé.")
+    attachments: list[AttachmentOut]
 
 
 class ThreadOut(ThreadSummary):

@@ -88,6 +88,15 @@ def message_out(message: Message) -> schemas.MessageOut:
         edited_at=message.edited_at,
         body=message.body,
         body_html=message.body_html,
+        attachments=[
+            schemas.AttachmentOut(
+                name=attachment.name,
+                content_type=attachment.content_type,
+                size=attachment.size,
+                url=url_for("api.attachment", thread_id=message.thread_id, attachment_id=attachment.id, _external=True),
+            )
+            for attachment in message.attachments
+        ],
     )
 
 

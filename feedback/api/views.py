@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Flask, current_app, g, render_template, request
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from feedback.accounts.models import Membership, Organisation, User
 from feedback.accounts.services import organisation_by_slug
@@ -30,6 +30,7 @@ from feedback.input_limits import clamp_day
 from feedback.notifications import services as notifications
 from feedback.threads import queries, services
 from feedback.threads.models import Message, Thread, ThreadKind, ThreadStatus
+from feedback.threads.views import attachment as serve_attachment
 from feedback.threads.workflow import ACTIONS, can, readable_messages
 
 blueprint = Blueprint("api", __name__, url_prefix=errors.PREFIX)
@@ -189,7 +190,7 @@ def _thread_answer(thread: Thread) -> schemas.ThreadOut:
         db.session.scalars(
             sa.select(Message)
             .where(Message.thread_id == thread.id, readable_messages(current_user))
-            .options(joinedload(Message.author), joinedload(Message.as_organisation))
+            .options(joinedload(Message.author), joinedload(Message.as_organisation), selectinload(Message.attachments))
             .order_by(Message.created_at, Message.id)
         )
     )
@@ -202,6 +203,14 @@ def _thread_answer(thread: Thread) -> schemas.ThreadOut:
 def get_thread(thread_id: int):
     """Un fil et les messages que l'appelant peut lire."""
     return _thread_answer(_load_thread(thread_id))
+
+
+@blueprint.get("/threads/<int:thread_id>/files/<int:attachment_id>")
+def attachment(thread_id: int, attachment_id: int):
+    """A message's file, to whoever may read the message (the page's own view, so its own checks and headers),
+    streamed: it is named in the document by the `url` of the message's attachments, not as an operation of its
+    own, spectree reading whole every answer it checks."""
+    return serve_attachment(thread_id, attachment_id)
 
 
 def _theme(value: str | None) -> Theme | None:

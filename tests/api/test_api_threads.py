@@ -4,10 +4,14 @@ is a 409; invalid fields a 422."""
 
 from __future__ import annotations
 
+import io
+
 import sqlalchemy as sa
+from werkzeug.datastructures import FileStorage
 
 from feedback.extensions import db
 from feedback.threads import services
+from feedback.threads.attachments import check_uploads
 from feedback.threads.models import Message, ThreadKind, ThreadStatus
 from feedback.threads.taxonomy import QUALITY_CATEGORIES
 
@@ -192,3 +196,19 @@ def test_votes_and_follows_toggle(client, scene, bearer):
     assert (first["active"], second["active"]) == (True, False)
     assert own.status_code == 403
     assert fresh(thread.id).votes_count == 0
+
+
+def test_a_message_s_files_are_listed_and_served_to_its_readers(client, scene, bearer):
+    thread = data_request(scene, restricted=True)
+    upload = FileStorage(io.BytesIO(b"commune;captages\n45234;3\n"), filename="captages.csv")
+    services.post_message(thread, scene.author, "Le tableau joint.", files=check_uploads([upload]))
+    db.session.commit()
+    headers = bearer(scene.member)
+
+    messages = client.get(f"/api/v1/threads/{thread.id}", headers=headers).get_json()["messages"]
+
+    (attachment,) = messages[-1]["attachments"]
+    assert (attachment["name"], attachment["size"]) == ("captages.csv", 25)
+    path = attachment["url"].removeprefix("http://localhost")
+    assert client.get(path, headers=headers).get_data() == b"commune;captages\n45234;3\n"
+    assert client.get(path).status_code == 404  # the restricted thread's file, to a visitor
