@@ -321,13 +321,14 @@ def _userinfo(client: OAuth2Session, provider: dict, access_token: str) -> dict:
         raise SignInFailed(f"{FAILED} : ProConnect n'a pas donné les informations du compte.") from None
 
 
-def logout_url(id_token: str, post_logout_redirect_uri: str) -> str | None:
-    """The provider's logout address for the session that `id_token` opened, then back to the platform."""
+def logout_url(id_token: str, post_logout_redirect_uri: str, state: str) -> str | None:
+    """The provider's logout address for the session that `id_token` opened, then back to the platform with
+    `state` (ProConnect asks for one)."""
     try:
         endpoint = metadata().get("end_session_endpoint")
     except SignInFailed:
         return None
     if not endpoint:
         return None
-    query = urlencode({"id_token_hint": id_token, "post_logout_redirect_uri": post_logout_redirect_uri})
+    query = urlencode({"id_token_hint": id_token, "post_logout_redirect_uri": post_logout_redirect_uri, "state": state})
     return f"{endpoint}{'&' if '?' in endpoint else '?'}{query}"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hmac
+import secrets
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user
 
@@ -23,6 +26,7 @@ ACR = "proconnect_acr"
 AMR = "proconnect_amr"
 # Where `accounts.logout` sends the browser once the platform's session is ended: here, the provider's logout.
 AFTER_LOGOUT = "after_logout_url"
+LOGOUT_STATE = "proconnect_logout_state"
 
 
 def _proconnect_or_404() -> None:
@@ -114,8 +118,22 @@ def logout_at_provider():
     id_token = session.pop(ID_TOKEN, None)
     session.pop(ACR, None)
     session.pop(AMR, None)
-    target = proconnect.logout_url(id_token, url_for("home.index", _external=True)) if id_token else None
+    if not id_token:
+        return redirect(url_for("home.index"), code=303)
+    state = session[LOGOUT_STATE] = secrets.token_urlsafe(32)
+    target = proconnect.logout_url(id_token, url_for("auth.logged_out", _external=True), state)
     return redirect(target or url_for("home.index"), code=303)
+
+
+@blueprint.get("/proconnect/deconnectee")
+def logged_out():
+    """Where ProConnect sends the browser back after its logout: the home page, saying so when the `state` is the
+    one this browser left with."""
+    _proconnect_or_404()
+    expected = session.pop(LOGOUT_STATE, None)
+    if expected and hmac.compare_digest(request.args.get("state", ""), expected):
+        flash("Vous êtes aussi déconnecté·e de ProConnect.", "info")
+    return redirect(url_for("home.index"), code=303)
 
 
 @blueprint.route("/proconnect/rejoindre", methods=["GET", "POST"])

@@ -233,11 +233,22 @@ def test_logout_ends_the_session_here_then_at_the_provider(client, db, sign_in_w
     assert f"{target.scheme}://{target.netloc}{target.path}" == f"{proconnect_on}/session/end"
     query = parse_qs(target.query)
     assert query["id_token_hint"] == [id_token]
-    assert query["post_logout_redirect_uri"] == ["http://localhost/"]
+    assert query["post_logout_redirect_uri"] == ["http://localhost/proconnect/deconnectee"]
+    (state,) = query["state"]
     with client.session_transaction() as cookie:
         assert ID_TOKEN not in cookie and "after_logout_url" not in cookie
     # Once is enough: the next log-out of this browser stays on the platform.
     assert client.get("/proconnect/deconnexion").headers["Location"] == "/"
+
+    # Back from the provider: the home page, which says so only for the state this browser left with.
+    response = client.get("/proconnect/deconnectee", query_string={"state": "x" + state[1:]})
+    assert response.headers["Location"] == "/"
+    assert "aussi déconnecté·e de ProConnect" not in text(client.get("/"))
+    # A state serves once: the test gives the browser its state back to come back with the right one.
+    with client.session_transaction() as cookie:
+        cookie["proconnect_logout_state"] = state
+    assert client.get("/proconnect/deconnectee", query_string={"state": state}).headers["Location"] == "/"
+    assert "Vous êtes aussi déconnecté·e de ProConnect." in text(client.get("/"))
 
 
 def test_the_provider_logout_is_not_reached_while_signed_in(client, sign_in_with, proconnect_on):

@@ -91,6 +91,7 @@ def test_first_sign_in_join_confirmation_and_logout(page, new_page, live_server,
     expect(page).to_have_url(re.compile(re.escape(provider) + "/session/end"))
     page.get_by_role("button", name="Yes, sign me out").click()
     expect(page).to_have_url(f"{live_server}/")
+    expect(page.get_by_role("status")).to_contain_text("Vous êtes aussi déconnecté·e de ProConnect.")
     expect(page.get_by_role("link", name="Se connecter")).to_be_visible()
     # The provider forgot the person: signing in again asks who they are.
     page.goto("/connexion")

@@ -39,7 +39,7 @@ def client(base_urls: list[str]) -> dict:
         "client_id": CLIENT_ID,
         "client_secret": CLIENT_SECRET,
         "redirect_uris": [f"{base}/proconnect/retour" for base in base_urls],
-        "post_logout_redirect_uris": [f"{base}/" for base in base_urls],
+        "post_logout_redirect_uris": [f"{base}/proconnect/deconnectee" for base in base_urls],
     }
 
 
