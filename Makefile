@@ -13,7 +13,7 @@ CONSTRAINTS := constraints.txt
 # back), Pango (WeasyPrint draws the PDFs with it).
 SYSTEM_PACKAGES := chromium poppler-utils libpango-1.0-0 libpangoft2-1.0-0
 
-.PHONY: install run test test-postgres bench lint audit lock db-upgrade system-packages
+.PHONY: install run test test-postgres bench lint audit lock db-upgrade system-packages oidc-provider
 
 $(INSTALLED): pyproject.toml $(CONSTRAINTS)
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 ou plus récent est nécessaire"; exit 1; }
@@ -44,10 +44,21 @@ system-packages:
 	  fi; \
 	fi
 
-test: install system-packages
+# The OpenID provider the ProConnect tests sign in with (npm package oidc-provider, on the machine's Node.js).
+OIDC_PROVIDER := tests/oidc_provider
+$(OIDC_PROVIDER)/node_modules/.package-lock.json: $(OIDC_PROVIDER)/package-lock.json
+	@command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || { \
+	  echo "Node.js et npm sont nécessaires aux tests de la connexion ProConnect (Node.js 20 ou plus) :"; \
+	  echo "installez-les (sudo apt-get install nodejs npm), puis relancez make test."; exit 1; }
+	cd $(OIDC_PROVIDER) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+oidc-provider: $(OIDC_PROVIDER)/node_modules/.package-lock.json
+
+test: install system-packages oidc-provider
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-test-postgres: install system-packages
+test-postgres: install system-packages oidc-provider
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install

@@ -30,6 +30,17 @@ CONTENT_SECURITY_POLICY = "; ".join(
     ]
 )
 
+# The one page other sites may frame: the embed of a dataset, by the origins of FEEDBACK_EMBED_ORIGINS alone, which
+# its own policy names (`framable_policy`); X-Frame-Options, which cannot name origins, is left out for it.
+FRAMABLE_ENDPOINTS = frozenset({"opendata.embed"})
+
+
+def framable_policy(origins: list[str]) -> str:
+    """The platform's policy, but for `frame-ancestors`: these origins (none: no one)."""
+    ancestors = " ".join(origins) or "'none'"
+    return CONTENT_SECURITY_POLICY.replace("frame-ancestors 'none'", f"frame-ancestors {ancestors}")
+
+
 ERROR_MESSAGES = {
     400: ("Requête incorrecte", "La requête envoyée n'a pas pu être comprise. Vérifiez l'adresse ou le formulaire."),
     403: ("Accès refusé", "Vous n'avez pas les droits nécessaires pour accéder à cette page."),
@@ -79,6 +90,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     legacy_urls.register(app)
     _register_commands(app)
     _register_error_pages(app)
+    _register_api(app)  # after the error pages: /api/v1 answers its own errors in JSON
     app.after_request(_security_headers)
     serving.register(app)  # production's refusals, /healthz, the 503 page, request log, static files, proxy
     return app
@@ -86,6 +98,8 @@ def create_app(config: Mapping | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from feedback.accounts.views import blueprint as accounts
+    from feedback.api.udata import blueprint as udata
+    from feedback.auth.views import blueprint as auth
     from feedback.capitalisation.demand import register as follow_demand
     from feedback.capitalisation.home_figure import register as register_home_figure
     from feedback.capitalisation.report_views import blueprint as reports
@@ -94,6 +108,7 @@ def _register_blueprints(app: Flask) -> None:
     from feedback.home import blueprint as home
     from feedback.moderation.views import blueprint as moderation
     from feedback.notifications.views import blueprint as notifications
+    from feedback.opendata.views import blueprint as opendata
     from feedback.privacy.views import blueprint as privacy
     from feedback.threads.attachments import register as delete_files_of_rolled_back_messages
     from feedback.threads.feeds import blueprint as feeds
@@ -106,7 +121,10 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (home, accounts, catalogue, threads, feeds, notifications, capitalisation, reports):
         app.register_blueprint(blueprint)
     app.register_blueprint(privacy)
+    app.register_blueprint(auth)
     app.register_blueprint(moderation)
+    app.register_blueprint(opendata)
+    app.register_blueprint(udata)
     register_weekly_summary()
     register_notification_details()
     register_mail_replies()
@@ -114,6 +132,12 @@ def _register_blueprints(app: Flask) -> None:
     register_home_figure()
     delete_files_of_rolled_back_messages()
     follow_demand()
+
+
+def _register_api(app: Flask) -> None:
+    from feedback.api.views import register as register_api
+
+    register_api(app)
 
 
 def _register_template_globals(app: Flask) -> None:
@@ -167,7 +191,8 @@ def _security_headers(response):
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
+    if request.endpoint not in FRAMABLE_ENDPOINTS:
+        headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     headers.setdefault("Permissions-Policy", "geolocation=(), camera=(), microphone=()")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")

@@ -87,6 +87,15 @@ def settings_from_environment(instance_path: Path) -> dict:
         "FEEDBACK_HOLD_FIRST_POSTS": int(os.environ.get("FEEDBACK_HOLD_FIRST_POSTS", "0")),
         # The home page's share of data requests answered in time is counted again after this many seconds.
         "FEEDBACK_HOME_FIGURE_SECONDS": int(os.environ.get("FEEDBACK_HOME_FIGURE_SECONDS", "300")),
+        # ProConnect sign-in (OpenID Connect) for the State's agents: the provider's issuer URL and this platform's
+        # client; without all three, no ProConnect button and its addresses answer 404.
+        "PROCONNECT_ISSUER": os.environ.get("PROCONNECT_ISSUER", "").strip().rstrip("/"),
+        "PROCONNECT_CLIENT_ID": os.environ.get("PROCONNECT_CLIENT_ID", "").strip(),
+        "PROCONNECT_CLIENT_SECRET": os.environ.get("PROCONNECT_CLIENT_SECRET", ""),
+        # Origins (scheme://host[:port], comma-separated) whose pages may read the udata-compatible API
+        # (/api/1/discussions/, CORS), and whose pages may frame the embed of a dataset (/embed/datasets/…).
+        "FEEDBACK_CORS_ORIGINS": os.environ.get("FEEDBACK_CORS_ORIGINS", ""),
+        "FEEDBACK_EMBED_ORIGINS": os.environ.get("FEEDBACK_EMBED_ORIGINS", ""),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         # Every rate-limit key in a shared storage (Redis) starts with it: several platforms can share one Redis.
         "RATELIMIT_STORAGE_OPTIONS": {"key_prefix": os.environ.get("RATELIMIT_KEY_PREFIX", "feedback")},

@@ -1,6 +1,7 @@
 """Every domain's models, imported together: what migrations and schema checks compare against."""
 
 from feedback.accounts.models import Membership, Organisation, User
+from feedback.auth.models import JoinRequest, ProConnectIdentity
 from feedback.capitalisation.models import Recommendation, Report
 from feedback.catalogue.models import DATASET_SEARCH, Dataset, Territory, Theme
 from feedback.extensions import db
@@ -33,6 +34,7 @@ __all__ = [
     "DeadlineAlert",
     "Follow",
     "InboundMail",
+    "JoinRequest",
     "Membership",
     "Message",
     "ModerationReport",
@@ -40,6 +42,7 @@ __all__ = [
     "NotificationPreference",
     "Organisation",
     "OutgoingMail",
+    "ProConnectIdentity",
     "Recommendation",
     "Report",
     "Subscription",

@@ -229,6 +229,8 @@ class Organisation(Model):
     phone: Mapped[str | None] = mapped_column(sa.String(40))
     website: Mapped[str | None] = mapped_column(sa.String(500))
     full_name: Mapped[str | None] = mapped_column(sa.String(255))
+    # The service's SIRET (14 digits, `accounts.services.check_siret`): ProConnect's `siret` claim names it.
+    siret: Mapped[str | None] = mapped_column(sa.String(14), unique=True)
     is_producer: Mapped[bool] = mapped_column(default=False, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -262,6 +262,95 @@ def add_member(user: User, organisation: Organisation, role: MembershipRole = Me
     return membership
 
 
+def membership_of(user: User, organisation: Organisation) -> Membership | None:
+    return db.session.scalars(
+        sa.select(Membership).where(Membership.user_id == user.id, Membership.organisation_id == organisation.id)
+    ).first()
+
+
+def organisation_coordinators(organisation: Organisation) -> list[User]:
+    """The active coordinators of an organisation."""
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .where(
+                Membership.organisation_id == organisation.id,
+                Membership.role == MembershipRole.COORDINATOR.value,
+                User.active.is_(True),
+            )
+            .order_by(User.id)
+        )
+    )
+
+
+def curators() -> list[User]:
+    """The active curators (and administrators)."""
+    return list(db.session.scalars(sa.select(User).where(User.is_curator, User.active.is_(True)).order_by(User.id)))
+
+
+# --- SIRET of the services ---------------------------------------------------------------------------------------
+
+INVALID_SIRET = "Le SIRET doit compter 14 chiffres et être valide (clé de contrôle)."
+# La Poste's establishments: their SIRET follow their own rule (sum of the digits a multiple of 5).
+LA_POSTE_SIREN = "356000000"
+
+
+def check_siret(value: str) -> str:
+    """The SIRET written without spaces, when it has 14 digits and a right check digit (Luhn; La Poste's own
+    rule for its establishments). Raises AccountError."""
+    siret = re.sub(r"[\s.]", "", value or "")
+    if not re.fullmatch(r"[0-9]{14}", siret):
+        raise AccountError(INVALID_SIRET)
+    if siret.startswith(LA_POSTE_SIREN) and siret != "35600000000048":
+        valid = sum(int(digit) for digit in siret) % 5 == 0
+    else:
+        total = 0
+        for position, digit in enumerate(reversed(siret)):
+            number = int(digit) * (2 if position % 2 else 1)
+            total += number - 9 if number > 9 else number
+        valid = total % 10 == 0
+    if not valid:
+        raise AccountError(INVALID_SIRET)
+    return siret
+
+
+def organisation_by_siret(siret: str) -> Organisation | None:
+    return db.session.scalars(sa.select(Organisation).where(Organisation.siret == siret)).first()
+
+
+def set_organisation_siret(organisation: Organisation, value: str) -> None:
+    """Give an organisation its SIRET (an empty value takes it away). Raises AccountError for a SIRET that is not
+    valid or that another organisation has."""
+    siret = check_siret(value) if value.strip() else None
+    if siret is not None:
+        holder = organisation_by_siret(siret)
+        if holder is not None and holder.id != organisation.id:
+            raise AccountError(f"Ce SIRET est déjà celui de l'organisation « {holder.name} ».")
+    organisation.siret = siret
+    db.session.flush()
+
+
+def create_account_signed_elsewhere(*, email: str, name: str, email_verified: bool, employer_name: str = "") -> User:
+    """An account for a State agent who signed in with an identity provider (ProConnect). It gets a random password
+    nobody knows, so that it is a full account (mails, notifications) and « Mot de passe oublié ? » can give it
+    one; its address is confirmed when the provider verified it."""
+    return create_user(
+        email=email,
+        name=name,
+        password=secrets.token_urlsafe(32),
+        employer_kind=EmployerKind.STATE_SERVICE,
+        employer_name=employer_name,
+        confirmed=email_verified,
+    )
+
+
+def signed_in_elsewhere(user: User) -> None:
+    """Note a sign-in through an identity provider, as `authenticate` does for a password."""
+    user.last_login_at = utcnow()
+    db.session.flush()
+
+
 def remove_member(membership: Membership) -> None:
     db.session.delete(membership)
     db.session.flush()

@@ -3,7 +3,17 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote, urlsplit
 
-from flask import Blueprint, after_this_request, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    after_this_request,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -192,7 +202,9 @@ def logout():
         db.session.commit()
     logout_user()
     flash("Vous êtes déconnecté·e.", "info")
-    return redirect(url_for("home.index"), code=303)
+    # A sign-in through an identity provider (`feedback.auth`) names the path that ends the session there too.
+    after_logout = _safe_next(session.pop("after_logout_url", None))
+    return redirect(after_logout or url_for("home.index"), code=303)
 
 
 def _account_page(**forms):

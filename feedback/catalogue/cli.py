@@ -53,15 +53,25 @@ def catalogue():
     "(par identifiant) ; un fichier illisible arrête tout sans rien modifier.",
 )
 @click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--services",
+    "services_dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Dossier d'une autre liste des services (services-ddt-dreal.csv, « ; ») ; sa colonne facultative « siret » "
+    "donne leur SIRET aux organisations qui n'en ont pas.",
+)
 @with_appcontext
-def import_command(paths: tuple[Path, ...]):
+def import_command(paths: tuple[Path, ...], services_dir: Path | None):
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
         raise click.ClickException(f"Fichier introuvable : {', '.join(missing)}")
     total = sum(p.stat().st_size for p in paths)
     try:
         with click.progressbar(length=total, label="Import du catalogue", show_percent=True) as bar:
-            summary = import_catalogue(paths, on_read=bar.update)
+            summary = import_catalogue(paths, on_read=bar.update, services_dir=services_dir)
+    except ReferenceError as error:
+        db.session.rollback()
+        raise click.ClickException(f"{error} Rien n'a été importé.") from None
     except UnreadableFile as error:
         db.session.rollback()
         raise click.ClickException(f"{error}. Rien n'a été importé.") from None

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from feedback.accounts.services import AccountError, check_siret
 from feedback.catalogue.models import Territory, TerritoryKind, Theme, ThemeScheme
 from feedback.extensions import db
 from feedback.search import normalise
@@ -178,6 +179,7 @@ class ServiceRecord:
     website: str | None
     datagouv_id: str | None
     contact_page: str | None = None  # some services give a contact form instead of an address
+    siret: str | None = None  # the optional `siret` column: what ProConnect's `siret` claim names
 
 
 def service_territory_code(value: str) -> str | None:
@@ -197,9 +199,15 @@ def read_services(directory: Path | None = None) -> dict[str, ServiceRecord]:
     path = (Path(directory) if directory else BUNDLED_DIR) / SERVICES_FILE
     rows = _read_csv(path, {"title", "label", "territoire", "email", "datagouv_org_id"}, delimiter=";")
     services = {}
-    for row in rows:
+    for line, row in enumerate(rows, start=2):
         if not row["datagouv_org_id"]:
             continue
+        siret = (row.get("siret") or "").strip() or None
+        if siret is not None:
+            try:
+                siret = check_siret(siret)
+            except AccountError as error:
+                raise ReferenceError(f"{path}, ligne {line} : SIRET « {row['siret']} » refusé. {error}") from None
         contact = row["email"].strip()
         is_address = "@" in contact and "://" not in contact
         services[row["datagouv_org_id"]] = ServiceRecord(
@@ -211,6 +219,7 @@ def read_services(directory: Path | None = None) -> dict[str, ServiceRecord]:
             phone=row.get("telephone") or None,
             website=row.get("site_internet") or None,
             datagouv_id=row["datagouv_org_id"],
+            siret=siret,
         )
     return services
 

@@ -127,6 +127,9 @@ class CatalogueImport:
             for o in db.session.scalars(sa.select(Organisation).where(Organisation.datagouv_id.isnot(None)))
             if o.datagouv_id is not None
         }
+        self.sirets_taken: set[str] = set(
+            db.session.scalars(sa.select(Organisation.siret).where(Organisation.siret.is_not(None)))
+        )
         self.seen: dict[str, str] = {}  # catalogue id → "source, where" of its first row in this run
         # Every dataset already held, with the digest it was stored from: one query, rather than one a batch.
         self.known: dict[str, tuple[int, str]] = {
@@ -167,6 +170,7 @@ class CatalogueImport:
                 territory_code=(service.territory_code if service else None) or self._territory_from_name(name, kind),
             )
             if service:
+                organisation.siret = self._free_siret(service.siret)
                 organisation.full_name = service.full_name
                 organisation.email = service.email
                 organisation.phone = service.phone
@@ -182,7 +186,17 @@ class CatalogueImport:
             organisation.datagouv_slug = record.organisation_slug
         if not organisation.is_producer:
             organisation.is_producer = True
+        service = self.services.get(record.organisation_id)
+        if service and service.siret and not organisation.siret:  # a SIRET a curator gave stays
+            organisation.siret = self._free_siret(service.siret)
         return organisation
+
+    def _free_siret(self, siret: str | None) -> str | None:
+        """The services list's SIRET for an organisation, unless another organisation has it already."""
+        if siret is None or siret in self.sirets_taken:
+            return None
+        self.sirets_taken.add(siret)
+        return siret
 
     # Datasets --------------------------------------------------------------------------------------
 

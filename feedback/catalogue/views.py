@@ -9,6 +9,7 @@ from feedback.accounts import services as accounts
 from feedback.accounts.forms import AddMemberForm, RemoveMemberForm
 from feedback.accounts.models import Membership, MembershipRole, Organisation
 from feedback.accounts.permissions import can
+from feedback.auth import services as join_requests
 from feedback.catalogue import queries
 from feedback.catalogue.models import Dataset, Territory
 from feedback.catalogue.resolver import dataset_of_path, look_up_dataset, parse_identifier, resolve_dataset
@@ -126,6 +127,12 @@ def _render_organisation(organisation: Organisation, add_form: AddMemberForm | N
         territory=territory,
         add_form=add_form,
         remove_form=RemoveMemberForm(),
+        can_edit_siret=can(current_user, "edit_siret", organisation),
+        join_requests=(
+            join_requests.pending_requests(organisation)
+            if can(current_user, "decide_join_requests", organisation)
+            else []
+        ),
     )
 
 

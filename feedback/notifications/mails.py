@@ -76,6 +76,9 @@ REASONS: dict[str, str] = {
     ),
     NotificationKind.REPORT_PUBLISHED.value: "ce rapport concerne un service dont vous êtes membre ou vos fils",
     NotificationKind.MODERATION.value: "vous avez signalé ce contenu à la modération",
+    NotificationKind.JOIN_REQUEST.value: (
+        "vous coordonnez le service concerné ou êtes administrateur des données, ou vous avez demandé à le rejoindre"
+    ),
 }
 assert set(REASONS) == {kind.value for kind in NotificationKind}, "every kind of notification says why it is sent"
 

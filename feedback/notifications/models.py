@@ -35,6 +35,7 @@ class NotificationKind(enum.StrEnum):
     ESCALATION = "escalation"
     REPORT_PUBLISHED = "report_published"
     MODERATION = "moderation"  # what became of one's report of a message or a thread
+    JOIN_REQUEST = "join_request"  # an agent asks to join a service; what became of one's own request
 
     @property
     def label(self) -> str:
@@ -55,6 +56,7 @@ KIND_LABELS = {
     NotificationKind.ESCALATION: "Relance",
     NotificationKind.REPORT_PUBLISHED: "Rapport publié",
     NotificationKind.MODERATION: "Modération",
+    NotificationKind.JOIN_REQUEST: "Demande de rattachement",
 }
 
 

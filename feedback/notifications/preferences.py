@@ -40,6 +40,7 @@ TOPICS: dict[str, str] = {
     NotificationKind.ESCALATION.value: "Relances des fils en retard ou sans réponse",
     NotificationKind.REPORT_PUBLISHED.value: "Rapports de capitalisation publiés",
     NotificationKind.MODERATION.value: "Suites données à vos signalements",
+    NotificationKind.JOIN_REQUEST.value: "Demandes pour rejoindre vos services, et suites données aux vôtres",
     SUMMARY: "Point hebdomadaire sur vos fils et ceux de vos organisations",
 }
 assert set(TOPICS) == {kind.value for kind in NotificationKind} | {SUMMARY}, "every kind is a topic"

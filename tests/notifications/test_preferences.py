@@ -48,7 +48,7 @@ def test_one_row_per_topic_with_the_defaults(web, scene):
     assert response.status_code == 200
     shown = selected(response)
     assert list(shown) == list(TOPICS)
-    assert len(shown) == 14  # the thirteen kinds of notification and the weekly summary
+    assert len(shown) == 15  # the fourteen kinds of notification and the weekly summary
     assert shown["thread_created"] == "Jamais"  # a plain member, who has not asked
     assert shown["followed_thread"] == "Tout de suite"  # following is asking
     assert shown["message"] == "Tout de suite"

@@ -19,6 +19,8 @@ from werkzeug.datastructures import FileStorage
 
 from feedback.accounts import tokens
 from feedback.accounts.models import Membership, Organisation
+from feedback.api import tokens as api_tokens
+from feedback.auth.models import JoinRequest
 from feedback.capitalisation import services as reports
 from feedback.capitalisation.scope import Scope
 from feedback.extensions import db
@@ -76,7 +78,7 @@ def fill(route: Route, scene) -> str:
     values: dict[str, str] = {}
     names = _PLACEHOLDER.findall(route.rule)
     scene.form_data = {}
-    if {"thread_id", "message_id", "attachment_id", "notification_id"} & set(names):
+    if {"thread_id", "message_id", "attachment_id", "notification_id", "discussion_id"} & set(names):
         thread = post_thread(
             scene.author,
             ThreadKind.DATA_REQUEST,
@@ -89,6 +91,7 @@ def fill(route: Route, scene) -> str:
         services.post_message(thread, scene.author, "Le tableau joint.", files=check_uploads([upload]))
         db.session.commit()
         values["thread_id"] = str(thread.id)
+        values["discussion_id"] = str(thread.id)  # the udata-compatible API names a thread by its number
         scene.form_data = {"version": str(thread.version)}  # what every form of the thread's page carries
         values["message_id"] = str(message.id)
         values["attachment_id"] = str(
@@ -113,8 +116,19 @@ def fill(route: Route, scene) -> str:
         colleague = factories.create_user(name="Collègue du service", organisation=producer)
         membership = db.session.scalars(sa.select(Membership).where(Membership.user_id == colleague.id)).one()
         values["membership_id"] = str(membership.id)
+    if "request_id" in names:  # an agent's request to join the member's service, which the request may decide
+        producer = db.session.get(Organisation, scene.producer.id)
+        agent = factories.create_user(name="Agent qui demande à rejoindre")
+        join_request = JoinRequest(user=agent, organisation=producer, siret="13000548100010")
+        db.session.add(join_request)
+        db.session.commit()
+        values["request_id"] = str(join_request.id)
+        values["decision"] = "refus"
     if "user_id" in names:  # an account of its own, which the request may suspend or reactivate
         values["user_id"] = str(factories.create_user(name="Compte à modérer").id)
+    if "token_id" in names:  # a personal API token of the user, which only they may revoke
+        values["token_id"] = str(api_tokens.create_token(scene.other_user, "Script du passant").token.id)
+        db.session.commit()
     if "session_id" in names:
         values["session_id"] = str(scene.member_session_id)
     if "identifier" in names:
