@@ -87,6 +87,9 @@ def settings_from_environment(instance_path: Path) -> dict:
         "FEEDBACK_HOLD_FIRST_POSTS": int(os.environ.get("FEEDBACK_HOLD_FIRST_POSTS", "0")),
         # The home page's share of data requests answered in time is counted again after this many seconds.
         "FEEDBACK_HOME_FIGURE_SECONDS": int(os.environ.get("FEEDBACK_HOME_FIGURE_SECONDS", "300")),
+        "FEEDBACK_LONG_COUNT_SECONDS": int(os.environ.get("FEEDBACK_LONG_COUNT_SECONDS", "60")),
+        "FEEDBACK_REFERENCE_LISTS_SECONDS": int(os.environ.get("FEEDBACK_REFERENCE_LISTS_SECONDS", "300")),
+        "FEEDBACK_PAGE_CACHE_SECONDS": int(os.environ.get("FEEDBACK_PAGE_CACHE_SECONDS", "5")),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         # Every rate-limit key in a shared storage (Redis) starts with it: several platforms can share one Redis.
         "RATELIMIT_STORAGE_OPTIONS": {"key_prefix": os.environ.get("RATELIMIT_KEY_PREFIX", "feedback")},

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.sql import operators
 
 from feedback.extensions import db
+from feedback.kept_values import kept
 
 T = TypeVar("T")
 MAX_PAGE = 100_000
@@ -83,11 +85,27 @@ class Page(Generic[T]):
 
 
 def capped_count(statement, cap: int | None) -> int:
-    """How many rows `statement` selects, counting no further than `cap` + 1 (all of them when `cap` is None)."""
+    """How many rows `statement` selects, counting no further than `cap` + 1 (all of them when `cap` is None).
+
+    A count that went past the cap is remembered by the worker for FEEDBACK_LONG_COUNT_SECONDS: the list is
+    then shown as "more than" the cap without counting again (a common word's matches were counted on each
+    visit, the most costly query of a search). A count under the cap is never remembered, so that a short list
+    always shows its exact number."""
     # maintain_column_froms: a statement whose WHERE names no table (a curator sees everything) keeps its FROM.
     rows = statement.with_only_columns(sa.literal_column("1"), maintain_column_froms=True).order_by(None)
-    if cap is not None:
-        rows = rows.limit(cap + 1)
+    if cap is None:
+        return _count(rows)
+    rows = rows.limit(cap + 1)
+    seconds = current_app.config.get("FEEDBACK_LONG_COUNT_SECONDS", 0)
+    if seconds <= 0:
+        return _count(rows)
+    # The statement's shape and its parameters' values: what SQLAlchemy's own statement cache keys on.
+    shape = rows._generate_cache_key()
+    key = ("capped count", shape.key, tuple(repr(parameter.effective_value) for parameter in shape.bindparams))
+    return kept(key, seconds, lambda: _count(rows), keep_if=lambda counted: counted > cap)
+
+
+def _count(rows) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(rows.subquery())) or 0
 
 
