@@ -125,7 +125,6 @@ def _render_organisation(organisation: Organisation, add_form: AddMemberForm | N
         members=members,
         territory=territory,
         add_form=add_form,
-        remove_form=RemoveMemberForm(),
     )
 
 
