@@ -150,35 +150,23 @@ def paginate(
 
 
 def _page_ids(statement, entity, order_by: list, number: int, size: int, ranks: Sequence | None) -> list:
-    """The ids of page `number` and of the row after it, if any (size + 1 at most), in one query.
+    """The ids of page `number` and of the row after it, if any (size + 1 at most).
 
-    With `ranks`, each rank reads at most the rows up to the end of the page, in the order of `order_by`
-    (an index walk that stops early), and the union of those few rows is sorted by rank, then `order_by`."""
+    With `ranks`, the ranks are read best first, each in the order of `order_by` (an index walk that stops
+    early) and only as far as the page's end, one query per rank until the page is full: the words of a search
+    found together in most titles fill the page from the first rank, and the lower ranks, whose walks would
+    cross every match, are never read. At most one query per rank, however many rows match."""
     skip = (number - 1) * size
+    ids_of = statement.with_only_columns(entity.id, maintain_column_froms=True).order_by(*order_by)
     if not ranks:
-        ids_of = statement.with_only_columns(entity.id, maintain_column_froms=True).order_by(*order_by)
         return list(db.session.scalars(ids_of.limit(size + 1).offset(skip)))
-    keys = [_sort_key(term) for term in order_by]
-    parts = [
-        statement.with_only_columns(
-            entity.id.label("id"),
-            sa.literal(rank).label("rank"),
-            *(column.label(f"key_{index}") for index, (column, _) in enumerate(keys)),
-            maintain_column_froms=True,
-        )
-        .where(condition)
-        .order_by(*order_by)
-        .limit(skip + size + 1)
-        .subquery()
-        .select()
-        for rank, condition in enumerate(ranks)
-    ]
-    ranked = sa.union_all(*parts).subquery()
-    order = [ranked.c.rank] + [
-        ranked.c[f"key_{index}"].desc() if descending else ranked.c[f"key_{index}"]
-        for index, (_, descending) in enumerate(keys)
-    ]
-    return list(db.session.scalars(sa.select(ranked.c.id).order_by(*order).limit(size + 1).offset(skip)))
+    wanted = skip + size + 1
+    found: list = []
+    for condition in ranks:
+        found.extend(db.session.scalars(ids_of.where(condition).limit(wanted - len(found))))
+        if len(found) >= wanted:
+            break
+    return found[skip:]
 
 
 def _sort_key(term) -> tuple:
