@@ -12,9 +12,14 @@ headless, as a library, for a bounded time:
    dataset page, the thread list, a thread search on a common word, thread pages and a producer's inbox
    (signed in through the login form). Requests/s, p50/p95/p99 per page, errors and 5xx.
 
+The visitors' pages are read with no cookie (as a visitor who is not signed in), the inbox with the producer's
+session cookie alone. The server runs with the application's settings: anonymous pages are kept a few seconds
+by each worker (FEEDBACK_PAGE_CACHE_SECONDS, 5); `--page-cache-seconds 0` measures every page drawn anew.
+
     .venv/bin/python bench/run.py --part threads --keep --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench
     .venv/bin/python bench/load.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench
     .venv/bin/python bench/load.py --database-url … --clients 200 --seconds 60
+    .venv/bin/python bench/load.py --database-url … --page-cache-seconds 0
 
 With `--dashboard`, a signed-in curator's capitalisation dashboard makes a tenth of the requests of step 4
 (its first screen, a filter changed as htmx sends it, its four long tables).
@@ -121,11 +126,14 @@ def choose_pages(database_url: str) -> tuple[list[Page], list[Page], str, str]:
 # gunicorn ---------------------------------------------------------------------------------------------------
 
 
-def start_gunicorn(database_url: str, port: int, workers: int, log: Path) -> subprocess.Popen:
+def start_gunicorn(
+    database_url: str, port: int, workers: int, log: Path, settings_env: dict[str, str] | None = None
+) -> subprocess.Popen:
     """gunicorn on 127.0.0.1:`port`, serving bench/load_server.py (the application, plus `/healthz` if it has
-    none), with the deployment's configuration when the repository has one."""
+    none), with the deployment's configuration when the repository has one, and `settings_env` on top."""
     env = dict(
         os.environ,
+        **(settings_env or {}),
         DATABASE_URL=database_url,
         SECRET_KEY="bench-load-secret",
         FEEDBACK_BASE_URL=f"http://127.0.0.1:{port}",
@@ -197,6 +205,9 @@ def reader_class(pages: list[tuple[Page, int]], cookies: dict[str, str]) -> type
         @task
         def read(self) -> None:
             page = random.choice(population)
+            # Each request carries only the cookie its page names: a visitor's pages are read with no cookie at all,
+            # never with a session cookie that a signed-in page's answer left in the client's jar.
+            self.client.cookiejar.clear()
             headers = {}
             if page.signed_in:
                 headers["Cookie"] = cookies[page.signed_in]
@@ -313,6 +324,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (4)")
     parser.add_argument("--port", type=int, default=5081, help="the port gunicorn listens on, on 127.0.0.1 (5081)")
     parser.add_argument("--dashboard", action="store_true", help="a curator's dashboard makes 10 %% of the mix")
+    parser.add_argument(
+        "--page-cache-seconds", type=int, default=None,
+        help="FEEDBACK_PAGE_CACHE_SECONDS for the server (the application's default when left out; 0: every "
+        "anonymous page drawn for its request)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     if args.clients < 1 or args.seconds <= 0:
         parser.error("--clients and --seconds must be positive")
@@ -321,9 +337,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Read load: gunicorn, {args.workers} workers, {args.clients} clients, {args.seconds:.0f} s, "
           f"{os.cpu_count()} cores; database {args.database_url.split('@')[-1]}")  # fmt: skip
     print(f"Load    : {load_average()} (1/5/15 min load average at start; other processes lower the figures)")
+    settings_env = {}
+    if args.page_cache_seconds is not None:
+        settings_env["FEEDBACK_PAGE_CACHE_SECONDS"] = str(args.page_cache_seconds)
+    kept_for = "the application's default (FEEDBACK_PAGE_CACHE_SECONDS)"
+    if args.page_cache_seconds is not None:
+        kept_for = f"{args.page_cache_seconds} s (--page-cache-seconds)"
+    print(f"Pages kept for anonymous visitors: {kept_for}")
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     host = f"http://127.0.0.1:{args.port}"
-    server = start_gunicorn(args.database_url, args.port, args.workers, DATA_DIR / "load-gunicorn.log")
+    server = start_gunicorn(args.database_url, args.port, args.workers, DATA_DIR / "load-gunicorn.log", settings_env)
     try:
         cookies = {"producer": sign_in(args.port, member)}
         if args.dashboard:

@@ -85,8 +85,12 @@ def settings_from_environment(instance_path: Path) -> dict:
         # The first posts (threads and replies) of each new account wait for a curator before anyone else reads
         # them, until this many were published; 0: nothing is held.
         "FEEDBACK_HOLD_FIRST_POSTS": int(os.environ.get("FEEDBACK_HOLD_FIRST_POSTS", "0")),
-        # The home page's share of data requests answered in time is counted again after this many seconds.
+        # What each worker keeps for a while (feedback/kept_values.py, feedback/page_cache.py), in seconds: the home
+        # page's figures, a count found past its cap, the filter menus' lists, the pages of anonymous visitors.
         "FEEDBACK_HOME_FIGURE_SECONDS": int(os.environ.get("FEEDBACK_HOME_FIGURE_SECONDS", "300")),
+        "FEEDBACK_LONG_COUNT_SECONDS": int(os.environ.get("FEEDBACK_LONG_COUNT_SECONDS", "60")),
+        "FEEDBACK_REFERENCE_LISTS_SECONDS": int(os.environ.get("FEEDBACK_REFERENCE_LISTS_SECONDS", "300")),
+        "FEEDBACK_PAGE_CACHE_SECONDS": int(os.environ.get("FEEDBACK_PAGE_CACHE_SECONDS", "5")),
         # ProConnect sign-in (OpenID Connect) for the State's agents: the provider's issuer URL and this platform's
         # client; without all three, no ProConnect button and its addresses answer 404.
         "PROCONNECT_ISSUER": os.environ.get("PROCONNECT_ISSUER", "").strip().rstrip("/"),

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.sql import operators
 
 from feedback.extensions import db
+from feedback.kept_values import kept
 
 T = TypeVar("T")
 MAX_PAGE = 100_000
@@ -83,11 +85,27 @@ class Page(Generic[T]):
 
 
 def capped_count(statement, cap: int | None) -> int:
-    """How many rows `statement` selects, counting no further than `cap` + 1 (all of them when `cap` is None)."""
+    """How many rows `statement` selects, counting no further than `cap` + 1 (all of them when `cap` is None).
+
+    A count that went past the cap is remembered by the worker for FEEDBACK_LONG_COUNT_SECONDS: the list is
+    then shown as "more than" the cap without counting again (a common word's matches were counted on each
+    visit, the most costly query of a search). A count under the cap is never remembered, so that a short list
+    always shows its exact number."""
     # maintain_column_froms: a statement whose WHERE names no table (a curator sees everything) keeps its FROM.
     rows = statement.with_only_columns(sa.literal_column("1"), maintain_column_froms=True).order_by(None)
-    if cap is not None:
-        rows = rows.limit(cap + 1)
+    if cap is None:
+        return _count(rows)
+    rows = rows.limit(cap + 1)
+    seconds = current_app.config.get("FEEDBACK_LONG_COUNT_SECONDS", 0)
+    if seconds <= 0:
+        return _count(rows)
+    # The statement's shape and its parameters' values: what SQLAlchemy's own statement cache keys on.
+    shape = rows._generate_cache_key()
+    key = ("capped count", shape.key, tuple(repr(parameter.effective_value) for parameter in shape.bindparams))
+    return kept(key, seconds, lambda: _count(rows), keep_if=lambda counted: counted > cap)
+
+
+def _count(rows) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(rows.subquery())) or 0
 
 
@@ -132,35 +150,23 @@ def paginate(
 
 
 def _page_ids(statement, entity, order_by: list, number: int, size: int, ranks: Sequence | None) -> list:
-    """The ids of page `number` and of the row after it, if any (size + 1 at most), in one query.
+    """The ids of page `number` and of the row after it, if any (size + 1 at most).
 
-    With `ranks`, each rank reads at most the rows up to the end of the page, in the order of `order_by`
-    (an index walk that stops early), and the union of those few rows is sorted by rank, then `order_by`."""
+    With `ranks`, the ranks are read best first, each in the order of `order_by` (an index walk that stops
+    early) and only as far as the page's end, one query per rank until the page is full: the words of a search
+    found together in most titles fill the page from the first rank, and the lower ranks, whose walks would
+    cross every match, are never read. At most one query per rank, however many rows match."""
     skip = (number - 1) * size
+    ids_of = statement.with_only_columns(entity.id, maintain_column_froms=True).order_by(*order_by)
     if not ranks:
-        ids_of = statement.with_only_columns(entity.id, maintain_column_froms=True).order_by(*order_by)
         return list(db.session.scalars(ids_of.limit(size + 1).offset(skip)))
-    keys = [_sort_key(term) for term in order_by]
-    parts = [
-        statement.with_only_columns(
-            entity.id.label("id"),
-            sa.literal(rank).label("rank"),
-            *(column.label(f"key_{index}") for index, (column, _) in enumerate(keys)),
-            maintain_column_froms=True,
-        )
-        .where(condition)
-        .order_by(*order_by)
-        .limit(skip + size + 1)
-        .subquery()
-        .select()
-        for rank, condition in enumerate(ranks)
-    ]
-    ranked = sa.union_all(*parts).subquery()
-    order = [ranked.c.rank] + [
-        ranked.c[f"key_{index}"].desc() if descending else ranked.c[f"key_{index}"]
-        for index, (_, descending) in enumerate(keys)
-    ]
-    return list(db.session.scalars(sa.select(ranked.c.id).order_by(*order).limit(size + 1).offset(skip)))
+    wanted = skip + size + 1
+    found: list = []
+    for condition in ranks:
+        found.extend(db.session.scalars(ids_of.where(condition).limit(wanted - len(found))))
+        if len(found) >= wanted:
+            break
+    return found[skip:]
 
 
 def _sort_key(term) -> tuple:

@@ -48,8 +48,11 @@ def relevance_ranks(title_column, words: list[str]) -> list:
     if len(words) == 1:  # the common case, written so that PostgreSQL estimates how many titles hold the word
         holds = title_column.contains(words[0], autoescape=True)
         return [holds, sa.not_(holds)]
+    # The first rank as a plain AND, which the planners estimate (a sum of CASEs they cannot): titles that hold
+    # every word are the many matches of a common pair, read along the list's index.
+    every_word = sa.and_(*(title_column.contains(word, autoescape=True) for word in words))
     relevance = title_relevance(title_column, words)
-    return [relevance == held for held in range(len(words), -1, -1)]
+    return [every_word] + [relevance == held for held in range(len(words) - 1, -1, -1)]
 
 
 def query_words(query: str | None) -> list[str]:

@@ -23,7 +23,7 @@ from sqlalchemy.exc import ArgumentError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.serving import WSGIRequestHandler
 
-from feedback import health, request_log, static_files
+from feedback import health, page_cache, request_log, static_files
 
 SECRET_KEY_MIN_LENGTH = 32
 NEUTRAL_SERVER_HEADER = "feedback"
@@ -75,6 +75,7 @@ def register(app: Flask) -> None:
     secure_remember_cookie(app)
     health.register(app)
     request_log.register(app)
+    page_cache.register(app)  # its look-up right after the log's note of the route
     static_files.register(app)  # wraps app.wsgi_app in WhiteNoise
     stack: Callable = request_log.RequestLog(app.wsgi_app)
     hops = int(app.config.get("FEEDBACK_PROXY_HOPS") or 0)

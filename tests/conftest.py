@@ -48,6 +48,9 @@ def make_app(tmp_path_factory, **overrides):
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "FEEDBACK_HOME_FIGURE_SECONDS": 0,  # each test counts its own threads
+        "FEEDBACK_LONG_COUNT_SECONDS": 0,  # and the lists and menus of the data it makes
+        "FEEDBACK_REFERENCE_LISTS_SECONDS": 0,
+        "FEEDBACK_PAGE_CACHE_SECONDS": 0,  # a test's anonymous client reads the page of this very moment
         "FEEDBACK_SHARED_DATA": SHARED_DATA,
         "SERVER_NAME": None,
     }

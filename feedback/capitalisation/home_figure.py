@@ -8,7 +8,6 @@ and its count of late requests (`indicators.late_request_condition`, R124-1). On
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -21,6 +20,7 @@ from feedback.clock import paris_date
 from feedback.database import utcnow
 from feedback.extensions import db
 from feedback.home import register_home_section
+from feedback.kept_values import kept
 from feedback.threads.answers import answered_condition
 from feedback.threads.models import Thread, ThreadKind
 
@@ -47,22 +47,12 @@ def requests_answered_in_time(now: datetime | None = None) -> dict:
     return {"requests": total, "in_time": total - late, "share": (total - late) / total if total else None}
 
 
-# The figure of each worker process and when it was counted: a twelve-month count on every visit of the home page
-# was most of its cost, for a figure that moves by the day.
-_kept: dict[str, tuple[float, dict]] = {}
-
-
 def home_section(user) -> dict:
     """The same figure for everyone, signed in or not: it counts public threads only. Counted again once it is
     older than FEEDBACK_HOME_FIGURE_SECONDS (per worker process; 0: on every request)."""
-    max_age = current_app.config["FEEDBACK_HOME_FIGURE_SECONDS"]
-    database = current_app.config["SQLALCHEMY_DATABASE_URI"]
-    kept = _kept.get(database)
-    if max_age > 0 and kept is not None and time.monotonic() - kept[0] < max_age:
-        return {"answered_in_time": kept[1]}
-    figure = requests_answered_in_time()
-    _kept[database] = (time.monotonic(), figure)
-    return {"answered_in_time": figure}
+    # A twelve-month count on every visit of the home page was most of its cost, for a figure that moves by the day.
+    seconds = current_app.config["FEEDBACK_HOME_FIGURE_SECONDS"]
+    return {"answered_in_time": kept("home figure", seconds, requests_answered_in_time)}
 
 
 def register() -> None:

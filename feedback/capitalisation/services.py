@@ -465,5 +465,7 @@ def reports_for_organisation(org_ids, page: int = 1, size: int = 20) -> Page[Rep
     for report_id, scope in db.session.execute(sa.select(Report.id, Report.scope).where(published)):
         if org_ids & set(Scope.from_json(scope).producer_ids):
             ids.add(report_id)
-    statement = sa.select(Report).where(Report.id.in_(sorted(ids)) if ids else sa.false())
+    if not ids:
+        return Page(items=[], total=0, number=1, size=size)
+    statement = sa.select(Report).where(Report.id.in_(sorted(ids)))
     return paginate(statement, [Report.published_at.desc(), Report.id.desc()], page, size)

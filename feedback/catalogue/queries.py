@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 import sqlalchemy as sa
+from flask import current_app
 
 from feedback.accounts.models import Organisation
 from feedback.catalogue.models import (
@@ -19,8 +21,11 @@ from feedback.catalogue.models import (
     dataset_theme,
 )
 from feedback.extensions import db
+from feedback.kept_values import kept
 from feedback.pagination import COUNT_CAP, Page, paginate
 from feedback.search import query_words, relevance_ranks
+
+T = TypeVar("T")
 
 SORTS = {
     "pertinence": "Pertinence",
@@ -96,7 +101,17 @@ def search_datasets(filters: DatasetFilters, page: int, size: int, count_cap: in
     return paginate(statement, order, page, size, ranks=ranks, count_cap=count_cap)
 
 
+def _kept_list(name: str, read: Callable[[], list[T]]) -> list[T]:
+    """A filter menu's list, as this worker read it less than FEEDBACK_REFERENCE_LISTS_SECONDS ago: services,
+    themes and territories change with an import, and reading them was three of a list page's queries."""
+    return list(kept(("reference list", name), current_app.config.get("FEEDBACK_REFERENCE_LISTS_SECONDS", 0), read))
+
+
 def producer_choices() -> list[tuple[str, str]]:
+    return _kept_list("producers", _read_producer_choices)
+
+
+def _read_producer_choices() -> list[tuple[str, str]]:
     return [
         (slug, name)
         for slug, name in db.session.execute(
@@ -106,6 +121,10 @@ def producer_choices() -> list[tuple[str, str]]:
 
 
 def inspire_theme_choices() -> list[tuple[str, str]]:
+    return _kept_list("inspire themes", _read_inspire_theme_choices)
+
+
+def _read_inspire_theme_choices() -> list[tuple[str, str]]:
     return [
         (code, label)
         for code, label in db.session.execute(
@@ -129,6 +148,10 @@ class TerritoryChoice(NamedTuple):
 
 def territory_choices() -> list[TerritoryChoice]:
     """France, then the régions, each followed by its départements."""
+    return _kept_list("territories", _read_territory_choices)
+
+
+def _read_territory_choices() -> list[TerritoryChoice]:
     columns = (Territory.code, Territory.kind, Territory.name, Territory.parent_code)
     rows = db.session.execute(sa.select(*columns).where(Territory.kind != "commune"))
     territories = [TerritoryChoice(*row) for row in rows]

@@ -126,7 +126,6 @@ def _render_organisation(organisation: Organisation, add_form: AddMemberForm | N
         members=members,
         territory=territory,
         add_form=add_form,
-        remove_form=RemoveMemberForm(),
         can_edit_siret=can(current_user, "edit_siret", organisation),
         join_requests=(
             join_requests.pending_requests(organisation)

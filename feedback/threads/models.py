@@ -210,7 +210,8 @@ class Thread(Model):
         sa.Index("ix_thread_dataset_status", "dataset_id", "status", "visibility"),
         # An organisation's latest threads; its inbox (open threads by due date).
         sa.Index("ix_thread_organisation_activity", "organisation_id", "visibility", "last_activity_at"),
-        sa.Index("ix_thread_organisation_open_due", "organisation_id", "is_open", "due_at"),
+        # The inbox: its lists by deadline, and its counts by tab read from the index alone (migration 0017).
+        sa.Index("ix_thread_inbox", "organisation_id", "is_open", "due_at", "status", "assignee_id"),
         sa.Index("ix_thread_status_last_activity", "status", "last_activity_at"),
         # The public list, latest first; search_title lets a search sorted by relevance read this index alone.
         sa.Index("ix_thread_visibility_last_activity", "visibility", "last_activity_at", "id", "search_title"),

@@ -353,7 +353,28 @@ def _members_choices(thread: Thread) -> list[tuple[str, str]]:
     return [("", "Personne")] + [(str(user_id), name) for user_id, name in rows]
 
 
+_THREAD_FORMS = (
+    "reply_form", "status_form", "ask_form", "transfer_form", "extend_form", "assign_form", "reclassify_form",
+    "action_form", "withdraw_form",
+)  # fmt: skip
+
+
 def _thread_context(thread: Thread, **forms) -> dict:
+    context = dict(
+        thread=thread,
+        timeline=queries.thread_timeline(thread, current_user),
+        following=queries.is_following(thread, current_user),
+        voted=queries.has_voted(thread, current_user),
+        error=forms.get("error"),
+    )
+    if not current_user.is_authenticated:
+        # A visitor not signed in acts on nothing here: no form, hence no CSRF token put in a session cookie for
+        # merely reading the page (which can then be kept for the next visitor: feedback/page_cache.py).
+        return context | dict.fromkeys(_THREAD_FORMS)
+    return context | _thread_forms(thread, forms)
+
+
+def _thread_forms(thread: Thread, forms: dict) -> dict:
     reply = forms.get("reply_form") or ReplyForm(formdata=None)
     status_form = forms.get("status_form") or StatusForm(formdata=None)
     status_form.status.choices = [("", "Choisissez un statut")] + [
@@ -373,8 +394,6 @@ def _thread_context(thread: Thread, **forms) -> dict:
     for form in (status_form, transfer, assign, reclassify):
         form.version.data = thread.version
     return dict(
-        thread=thread,
-        timeline=queries.thread_timeline(thread, current_user),
         reply_form=reply,
         status_form=status_form,
         ask_form=forms.get("ask_form") or AskDetailsForm(formdata=None, version=thread.version),
@@ -384,9 +403,6 @@ def _thread_context(thread: Thread, **forms) -> dict:
         reclassify_form=reclassify,
         action_form=ActionForm(formdata=None, version=thread.version),
         withdraw_form=forms.get("withdraw_form") or WithdrawForm(formdata=None, version=thread.version),
-        following=queries.is_following(thread, current_user),
-        voted=queries.has_voted(thread, current_user),
-        error=forms.get("error"),
     )
 
 
@@ -426,8 +442,7 @@ def _action(thread_id: int, action: str) -> Thread:
 
 
 VERSION_UNREADABLE = (
-    "Ce formulaire ne dit pas quelle version du fil vous aviez sous les yeux. "
-    "Rechargez la page, puis recommencez."
+    "Ce formulaire ne dit pas quelle version du fil vous aviez sous les yeux. Rechargez la page, puis recommencez."
 )
 
 

@@ -575,7 +575,13 @@ def test_number_of_sql_statements_does_not_grow_with_the_catalogue(app, db, clie
         add_producer_datasets(other, 1, start=100 + n)
     large = measure()
 
-    assert large == small
+    # A search reads its ranks best first until the page is full (one statement each at most): more matches,
+    # never more statements. Every other page: the same statements.
+    searches = {"search", "live search", "filtered search"}
+    assert {name: count for name, count in large.items() if name not in searches} == {
+        name: count for name, count in small.items() if name not in searches
+    }
+    assert all(large[name] <= small[name] for name in searches), (large, small)
     with app.app_context():
         deep = client.get("/jeux-de-donnees?page=3")
     assert len(listed_titles(deep)) == 20

@@ -90,3 +90,12 @@ def test_the_version_follows_the_content(tmp_path):
     assert versions.of("style.css") != before
     assert versions.of("../etc/passwd") is None
     assert versions.of("missing.css") is None
+
+
+def test_a_deployment_hashes_each_file_once_a_developer_at_each_change(tmp_path):
+    (tmp_path / "style.css").write_text("body { color: #000091; }\n")
+    deployed = StaticVersions(tmp_path, watch=False)
+    before = deployed.of("style.css")
+    (tmp_path / "style.css").write_text("body { color: #e1000f; }\n")
+    assert deployed.of("style.css") == before  # until the workers restart with the new release
+    assert StaticVersions(tmp_path, watch=True).of("style.css") != before

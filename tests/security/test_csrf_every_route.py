@@ -49,11 +49,17 @@ def csrf_app(app, tmp_path_factory):
 
 
 def page_token(client) -> str:
-    """The token a page gives htmx (`<body hx-headers=…>`), the same as its forms'."""
+    """The token the pages give: to htmx (`<body hx-headers=…>`) when signed in, the same as the forms'; a visitor
+    not signed in gets it from a form (the log-in form), as merely reading a page gives no token and no session."""
     body = client.get("/").get_data(as_text=True)
     headers = re.search(r"<body hx-headers='([^']+)'>", body)
-    assert headers, "no CSRF token in the page"
-    return json.loads(unescape(headers.group(1)))["X-CSRFToken"]
+    if headers:
+        return json.loads(unescape(headers.group(1)))["X-CSRFToken"]
+    assert "<body>" in body, "a page with neither a CSRF token for htmx nor a plain body"
+    login_page = client.get("/connexion").get_data(as_text=True)
+    form = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login_page)
+    assert form, "no CSRF token in the log-in form"
+    return form.group(1)
 
 
 def signed_in_client(app, user):

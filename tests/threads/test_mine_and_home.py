@@ -205,15 +205,16 @@ def test_the_home_figure_is_counted_again_only_once_it_is_older_than_its_setting
     counted = []
     real = home_figure.requests_answered_in_time
     monkeypatch.setattr(home_figure, "requests_answered_in_time", lambda: counted.append(1) or real())
-    monkeypatch.setattr(home_figure, "_kept", {})
+    store: dict = {}
+    monkeypatch.setitem(app.extensions, "kept_values", store)
     web.get("/")
     web.get("/")
-    assert len(counted) == 2  # the tests' setting: 0, counted on every request
+    assert len(counted) == 2  # the tests' setting: 0, counted on every request, nothing kept
     monkeypatch.setitem(app.config, "FEEDBACK_HOME_FIGURE_SECONDS", 300)
     web.get("/")
     web.get("/")
-    assert len(counted) == 2  # the figure of the last count is young enough
-    kept_at, figure = home_figure._kept[app.config["SQLALCHEMY_DATABASE_URI"]]
-    home_figure._kept[app.config["SQLALCHEMY_DATABASE_URI"]] = (kept_at - 301, figure)
+    assert len(counted) == 3  # counted once, then the figure of that count, young enough
+    kept_at, figure = store["home figure"]
+    store["home figure"] = (kept_at - 301, figure)
     web.get("/")
-    assert len(counted) == 3
+    assert len(counted) == 4
