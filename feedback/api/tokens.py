@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -101,3 +101,28 @@ def user_of_secret(secret: str) -> tuple[ApiToken, User] | None:
         token.last_used_at = now
         db.session.flush()
     return token, user
+
+
+def tokens_as_personal_data(user: User) -> list[dict]:
+    """The person's tokens, revoked ones included, as their personal data export lists them (never the secret,
+    which is not kept, nor its hash)."""
+    tokens = db.session.scalars(sa.select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at))
+    return [
+        {
+            "name": token.name,
+            "prefix": token.prefix,
+            "created_at": _iso(token.created_at),
+            "last_used_at": _iso(token.last_used_at),
+            "revoked_at": _iso(token.revoked_at),
+        }
+        for token in tokens
+    ]
+
+
+def erase_tokens(user: User) -> None:
+    """With the account: its tokens go (their names and uses are the person's)."""
+    db.session.execute(sa.delete(ApiToken).where(ApiToken.user_id == user.id))
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None

@@ -28,6 +28,8 @@ from feedback.catalogue.resolver import dataset_of_path, look_up_dataset
 from feedback.extensions import csrf, db, limiter
 from feedback.input_limits import clamp_day
 from feedback.notifications import services as notifications
+from feedback.privacy.erasure import register_eraser
+from feedback.privacy.export import register_personal_data
 from feedback.threads import queries, services
 from feedback.threads.models import Message, Thread, ThreadKind, ThreadStatus
 from feedback.threads.views import attachment as serve_attachment
@@ -589,3 +591,5 @@ def register(app: Flask) -> None:
     app.register_blueprint(blueprint)
     app.register_blueprint(token_pages)
     errors.register(app)
+    register_personal_data("api_tokens", tokens.tokens_as_personal_data)
+    register_eraser(tokens.erase_tokens)

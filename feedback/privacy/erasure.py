@@ -3,7 +3,8 @@
 What they wrote stays: the threads and messages belong to the exchange with the public service (and to the
 answers others gave), signed « Compte supprimé » from then on. Everything that identifies the person goes: the
 name, the address (replaced by a unique address that cannot receive mail), the employer, the password, the
-memberships, the browser sessions, the mail preferences, their notifications and the mails not yet sent to them.
+memberships, the browser sessions, the mail preferences, their notifications and the mails not yet sent to them,
+the link to their ProConnect identity, their requests to join a service and their API tokens.
 Follows go (the thread's follower counter goes down with them); « moi aussi » votes stay, attached to the
 anonymous row, so that the counters and the demand figures do not change. Curators and coordinators may delete
 their account as anyone: the organisation keeps its other members, and the curators' work stays signed « Compte
@@ -11,10 +12,13 @@ supprimé »."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import sqlalchemy as sa
 from markupsafe import escape
 
 from feedback.accounts.models import EmployerKind, Membership, Role, User, UserSession
+from feedback.auth.models import JoinRequest, ProConnectIdentity
 from feedback.database import utcnow
 from feedback.extensions import db
 from feedback.mail.models import MailStatus, OutgoingMail
@@ -30,6 +34,17 @@ DELETED_ADDRESS_DOMAIN = "compte-supprime.invalid"
 
 class ErasureError(Exception):
     """Why an account cannot be deleted, in French."""
+
+
+# What the layers above this one erase with an account (the API's tokens): they register it here.
+_erasers: list[Callable[[User], None]] = []
+
+
+def register_eraser(eraser: Callable[[User], None]) -> None:
+    """`eraser(user)` runs with every account deletion, before the account row is emptied; registering twice is
+    harmless."""
+    if eraser not in _erasers:
+        _erasers.append(eraser)
 
 
 def deleted_address(user_id: int) -> str:
@@ -62,6 +77,12 @@ def delete_account(user: User) -> None:
     db.session.execute(sa.delete(NotificationPreference).where(NotificationPreference.user_id == user.id))
     db.session.execute(sa.delete(Membership).where(Membership.user_id == user.id))
     db.session.execute(sa.delete(UserSession).where(UserSession.user_id == user.id))
+    # The link to their ProConnect identity (signing in there again makes a new account) and their requests to
+    # join a service.
+    db.session.execute(sa.delete(ProConnectIdentity).where(ProConnectIdentity.user_id == user.id))
+    db.session.execute(sa.delete(JoinRequest).where(JoinRequest.user_id == user.id))
+    for eraser in _erasers:
+        eraser(user)
     # Their reports stay for the record of what the moderation did, without the words they wrote.
     db.session.execute(sa.update(ModerationReport).where(ModerationReport.reporter_id == user.id).values(comment=""))
     drop_mails_of(user.id, old_address)

@@ -1,15 +1,18 @@
 """What a person can download about themselves: their account, the threads they opened, the messages they
-wrote, their votes and follows, their notifications and mail preferences. Only theirs: another person's
+wrote, their votes and follows, their notifications and mail preferences, their ProConnect identity and requests
+to join a service, and what the layers above register (the API's tokens). Only theirs: another person's
 messages, internal notes or the title of a restricted thread they may no longer see are never part of it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from feedback.accounts.models import Organisation, User, UserSession
+from feedback.auth.models import JoinRequest, ProConnectIdentity
 from feedback.catalogue.models import Dataset
 from feedback.extensions import db
 from feedback.moderation.models import ModerationReport
@@ -19,6 +22,16 @@ from feedback.threads.models import Follow, Message, Subscription, Thread, Vote
 from feedback.threads.workflow import can_view
 
 FORMAT_VERSION = 1
+
+
+# What the layers above this one hold about a person (the API's tokens), each under its key: they register it here,
+# as this module cannot import them.
+_sections: dict[str, Callable[[User], Any]] = {}
+
+
+def register_personal_data(key: str, section: Callable[[User], Any]) -> None:
+    """Add `section(user)` to every export, under `key`; registering again replaces it."""
+    _sections[key] = section
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -183,4 +196,38 @@ def personal_data(user: User) -> dict[str, Any]:
             }
             for preference in preferences
         ],
+        "proconnect": _proconnect_identity(user),
+        "join_requests": [
+            {
+                "organisation": organisation.name,
+                "organisation_slug": organisation.slug,
+                "siret": request.siret,
+                "status": request.status,
+                "created_at": _iso(request.created_at),
+                "decided_at": _iso(request.decided_at),
+            }
+            for request, organisation in db.session.execute(
+                sa.select(JoinRequest, Organisation)
+                .join(Organisation, Organisation.id == JoinRequest.organisation_id)
+                .where(JoinRequest.user_id == user.id)
+                .order_by(JoinRequest.created_at)
+            )
+        ],
+        **{key: section(user) for key, section in _sections.items()},
+    }
+
+
+def _proconnect_identity(user: User) -> dict[str, Any] | None:
+    """The ProConnect identity the account is linked to, if any: what ProConnect said of it at the last sign-in."""
+    identity = db.session.scalars(sa.select(ProConnectIdentity).where(ProConnectIdentity.user_id == user.id)).first()
+    if identity is None:
+        return None
+    return {
+        "issuer": identity.issuer,
+        "subject": identity.subject,
+        "siret": identity.siret,
+        "acr": identity.acr,
+        "amr": identity.amr,
+        "linked_at": _iso(identity.created_at),
+        "last_sign_in_at": _iso(identity.last_login_at),
     }

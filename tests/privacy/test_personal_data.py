@@ -64,15 +64,18 @@ def test_the_download_holds_ones_own_data_and_nothing_of_others(scene, app, clie
     data = json.loads(text)
     assert sorted(data) == [
         "account",
+        "api_tokens",
         "browser_sessions",
         "followed_datasets",
         "followed_organisations",
         "followed_threads",
         "format_version",
+        "join_requests",
         "messages",
         "moderation_reports",
         "notification_preferences",
         "notifications",
+        "proconnect",
         "threads",
         "votes",
     ]
