@@ -144,7 +144,8 @@ def _dashboard_as_curator(page) -> None:
     _open(page, f"/capitalisation?{QUARTER_ARGS}&restreints=1")
     # The long tables, loaded in their places as they are scrolled to, are audited too.
     for section in ("producers", "quality", "demand", "groups"):
-        page.locator(f"#{section}").scroll_into_view_if_needed()
+        # By id at the moment of the scroll: a section revealed with the one before it may be swapped meanwhile.
+        page.evaluate("id => document.getElementById(id).scrollIntoView()", section)
         page.locator(f"#{section}-link").wait_for(state="detached")
     page.locator("main details").evaluate_all("panels => panels.forEach((panel) => { panel.open = true; })")
 
