@@ -20,6 +20,8 @@ import sys
 import time
 from pathlib import Path
 
+from read_only import read_only_app  # bench/read_only.py, beside this script
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -29,20 +31,7 @@ TARGET_MS = 50
 
 
 def make_app(database_url: str):
-    from feedback import create_app
-
-    options: dict = {"pool_pre_ping": True}
-    if database_url.startswith("postgresql"):
-        options["connect_args"] = {"options": "-c default_transaction_read_only=on"}
-    return create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "SQLALCHEMY_ENGINE_OPTIONS": options,
-            "SECRET_KEY": "bench-api",
-            "RATELIMIT_ENABLED": False,
-            "INSTANCE_PATH": str(ROOT / "bench" / ".data" / "api-instance"),
-        }
-    )
+    return read_only_app(database_url, "api")
 
 
 def _people(app) -> dict[str, int | None]:
