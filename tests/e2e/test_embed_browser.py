@@ -47,8 +47,8 @@ def catalogue_page(live_server) -> Iterator[tuple[ThreadingHTTPServer, dict]]:
 
 
 def test_an_allowed_origin_frames_the_embed_and_another_cannot(
-    new_page, live_server, app, monkeypatch, scene, catalogue_page
-):  # noqa: F811, E501
+    new_page, live_server, app, monkeypatch, scene, catalogue_page  # noqa: F811
+):
     server, content = catalogue_page
     allowed, other = f"http://localhost:{server.server_port}", f"http://127.0.0.1:{server.server_port}"
     monkeypatch.setitem(app.config, "FEEDBACK_EMBED_ORIGINS", allowed)
