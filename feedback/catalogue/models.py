@@ -148,6 +148,10 @@ class Dataset(Model):
     frequency: Mapped[str | None] = mapped_column(sa.String(50))
     spatial_granularity: Mapped[str | None] = mapped_column(sa.String(50))
     resources_formats: Mapped[str | None] = mapped_column(sa.String(500))
+    # The metadata checks (`feedback.catalogue.quality`), computed at import: the weighted share passed (0–100)
+    # and the ids of the checks failed. None until the dataset is imported after the checks existed.
+    metadata_score: Mapped[int | None] = mapped_column(sa.SmallInteger)
+    metadata_failed_checks: Mapped[list[str] | None] = mapped_column(sa.JSON)
     landing_url: Mapped[str | None] = mapped_column(sa.String(500))
     geoide_url: Mapped[str | None] = mapped_column(sa.String(1000))
     tags: Mapped[list[str]] = mapped_column(sa.JSON, default=list)

@@ -25,6 +25,7 @@ from feedback.catalogue.models import (
     dataset_territory,
     dataset_theme,
 )
+from feedback.catalogue.quality import MetadataFacts, metadata_columns
 from feedback.catalogue.reference import ServiceRecord, read_services, territory_lookup
 from feedback.catalogue.signals import dataset_themes_changed
 from feedback.catalogue.sources import DatasetRecord, SourceRow, read_source
@@ -86,6 +87,22 @@ def dataset_search_text(
         plain_text(description[: SEARCH_DESCRIPTION_CHARS * 2])[:SEARCH_DESCRIPTION_CHARS],
     ]
     return normalise(" ".join(part for part in parts if part))
+
+
+def _metadata_facts(record: DatasetRecord, theme_count: int) -> MetadataFacts:
+    return MetadataFacts(
+        title=record.title,
+        description=record.description,
+        tags=record.tags,
+        theme_count=theme_count,
+        zones=record.zones,
+        temporal_start=record.temporal_start,
+        frequency=record.frequency,
+        modified_at=record.modified_at,
+        licence=record.licence,
+        resources_count=record.resources_count,
+        resources_formats=record.resources_formats,
+    )
 
 
 def _batches(rows: Iterable[SourceRow], size: int) -> Iterator[list[SourceRow]]:
@@ -270,13 +287,14 @@ class CatalogueImport:
             organisation = self.organisation_for(record)
             values = self._row_values(record, organisation)
             values["updated_at"] = now
+            links[record.catalogue_id] = self._links(record, organisation)
+            values.update(metadata_columns(_metadata_facts(record, len(links[record.catalogue_id][0])), now.date()))
             if known:
                 values["id"] = known[0]
                 to_update.append(values)
             else:
                 values["imported_at"] = now
                 to_insert.append(values)
-            links[record.catalogue_id] = self._links(record, organisation)
 
         ids = {values["catalogue_id"]: values["id"] for values in to_update}
         if to_insert:

@@ -10,7 +10,7 @@ from feedback.accounts.forms import AddMemberForm, RemoveMemberForm
 from feedback.accounts.models import Membership, MembershipRole, Organisation
 from feedback.accounts.permissions import can
 from feedback.auth import services as join_requests
-from feedback.catalogue import queries
+from feedback.catalogue import quality, queries
 from feedback.catalogue.models import Dataset, Territory
 from feedback.catalogue.resolver import dataset_of_path, look_up_dataset, parse_identifier, resolve_dataset
 from feedback.extensions import db, login_manager
@@ -83,7 +83,9 @@ def dataset(identifier: str):
         abort(404)
     if identifier != found.catalogue_id:
         return redirect(url_for("catalogue.dataset", identifier=found.catalogue_id), code=301)
-    return render_template("catalogue/dataset.html", dataset=found)
+    return render_template(
+        "catalogue/dataset.html", dataset=found, quality_results=quality.check_results(found.metadata_failed_checks)
+    )
 
 
 @blueprint.get("/organisations")
