@@ -197,6 +197,7 @@ def new_thread(kind: str):
         form.dataset.data = request.args.get("jeu", "")
         form.title.data = request.args.get("titre", "")[: services.MAX_TITLE_LENGTH]
         form.territory.data = request.args.get("territoire") or form.territory.data
+        form.quality_category.data = request.args.get("categorie") or form.quality_category.data
     dataset, candidates = _dataset_field(form.dataset, "dataset_choice")
     if request.method == "POST" and request.form.get("action") == "preview":  # shown again, nothing posted
         return render_template(

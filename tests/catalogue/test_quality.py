@@ -28,6 +28,7 @@ Every expected value is read off the sample's CSV by hand (`export-dataset-20260
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -48,6 +49,8 @@ from feedback.catalogue.quality import (
 )
 from feedback.catalogue.services import import_catalogue
 from feedback.threads.taxonomy import CATEGORIES_BY_CODE
+
+from .. import factories
 
 SAMPLE = Path("catalogue") / "export-dataset-20260116-sample.csv"
 EXPORT_DAY = date(2026, 1, 16)
@@ -207,3 +210,13 @@ def test_check_results_follow_the_list(db):
     results = check_results(["licence"])
     assert [result.check.id for result in results] == [check.id for check in CHECKS]
     assert [result.check.id for result in results if not result.passed] == ["licence"]
+
+
+def test_signaler_ce_probleme_opens_the_quality_issue_form_with_the_category_chosen(db, client, login, sample_imported):
+    page = client.get(f"/jeux-de-donnees/{PGRI_CORSE}").get_data(as_text=True)
+    link = re.search(r'href="([^"]*categorie=missing_licence[^"]*)"', page).group(1).replace("&amp;", "&")
+    login(factories.create_user())
+    form = client.get(link).get_data(as_text=True)
+    chosen = re.search(r'<option([^>]*)value="missing_licence"([^>]*)>', form)
+    assert chosen and "selected" in chosen.group(1) + chosen.group(2)
+    assert PGRI_CORSE in form  # the dataset, carried in too
