@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 
@@ -13,6 +13,7 @@ from feedback.accounts.models import User
 from feedback.api.models import ApiToken
 from feedback.database import utcnow
 from feedback.extensions import db
+from feedback.privacy.export import iso
 
 # What every secret begins with: a token pasted where it should not be is recognisable (secret scanners).
 SECRET_PREFIX = "fbk_"
@@ -111,9 +112,9 @@ def tokens_as_personal_data(user: User) -> list[dict]:
         {
             "name": token.name,
             "prefix": token.prefix,
-            "created_at": _iso(token.created_at),
-            "last_used_at": _iso(token.last_used_at),
-            "revoked_at": _iso(token.revoked_at),
+            "created_at": iso(token.created_at),
+            "last_used_at": iso(token.last_used_at),
+            "revoked_at": iso(token.revoked_at),
         }
         for token in tokens
     ]
@@ -122,7 +123,3 @@ def tokens_as_personal_data(user: User) -> list[dict]:
 def erase_tokens(user: User) -> None:
     """With the account: its tokens go (their names and uses are the person's)."""
     db.session.execute(sa.delete(ApiToken).where(ApiToken.user_id == user.id))
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment is not None else None

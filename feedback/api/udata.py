@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,6 +27,7 @@ from feedback.accounts.models import Organisation, User
 from feedback.catalogue.resolver import dataset_of_path
 from feedback.extensions import db
 from feedback.opendata.public import public_messages, public_threads
+from feedback.privacy.export import iso
 from feedback.threads.models import CLOSED_STATUSES, Message, Thread, ThreadEvent
 
 blueprint = Blueprint("udata", __name__, url_prefix="/api/1")
@@ -51,10 +51,6 @@ def json_response(payload, status: int = 200) -> Response:
     return Response(
         json.dumps(payload, ensure_ascii=False, separators=(",", ":")), status=status, mimetype="application/json"
     )
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 def user_reference(user: User | None) -> dict | None:
@@ -100,8 +96,8 @@ def message_fields(message: Message) -> dict:
         "content": message.body,
         "posted_by": user_reference(message.author),
         "posted_by_organization": organisation_reference(message.as_organisation),
-        "posted_on": _iso(message.created_at),
-        "last_modified_at": _iso(message.edited_at),
+        "posted_on": iso(message.created_at),
+        "last_modified_at": iso(message.edited_at),
         "permissions": {"delete": False, "edit": False},
     }
 
@@ -118,8 +114,8 @@ def discussion_fields(thread: Thread, messages: list[Message], closing: ThreadEv
         "title": thread.title,
         "user": user_reference(thread.author),
         "organization": None,
-        "created": _iso(thread.created_at),
-        "closed": _iso(thread.closed_at) if closed else None,
+        "created": iso(thread.created_at),
+        "closed": iso(thread.closed_at) if closed else None,
         "closed_by": user_reference(closing.actor) if closed and closing is not None else None,
         "closed_by_organization": organisation_reference(thread.organisation) if by_service else None,
         "discussion": [message_fields(message) for message in messages],

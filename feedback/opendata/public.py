@@ -23,20 +23,18 @@ def public_messages() -> sa.ColumnElement[bool]:
     """SQL condition on `Message`: the messages anyone may read. Written out on the message's own columns as
     well as through `readable_messages`, so that an export joining threads to messages reads an index, not a
     subquery per row."""
-    return sa.and_(
-        readable_messages(None),
-        Message.internal.is_(False),
-        Message.purpose != MessagePurpose.INTERNAL_NOTE.value,
-        Message.hidden_at.is_(None),
-        Message.held_at.is_(None),
-    )
+    return sa.and_(readable_messages(None), _shown_message())
 
 
 def public_messages_of_public_threads() -> sa.ColumnElement[bool]:
     """SQL condition on `Message` joined to its `Thread`: the same as `public_messages`, said on the joined
     thread's columns instead of a subquery (the exports read every message once)."""
+    return sa.and_(public_threads(), _shown_message())
+
+
+def _shown_message() -> sa.ColumnElement[bool]:
+    """On the message's own columns: neither an internal note, nor hidden, nor held for review."""
     return sa.and_(
-        public_threads(),
         Message.internal.is_(False),
         Message.purpose != MessagePurpose.INTERNAL_NOTE.value,
         Message.hidden_at.is_(None),

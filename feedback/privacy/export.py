@@ -34,7 +34,8 @@ def register_personal_data(key: str, section: Callable[[User], Any]) -> None:
     _sections[key] = section
 
 
-def _iso(moment: datetime | None) -> str | None:
+def iso(moment: datetime | None) -> str | None:
+    """A moment as the exports write it: ISO 8601, or None."""
     return moment.isoformat() if moment is not None else None
 
 
@@ -100,15 +101,15 @@ def personal_data(user: User) -> dict[str, Any]:
             "employer_name": user.employer_name,
             "role": user.role,
             "role_label": user.role_label,
-            "created_at": _iso(user.created_at),
-            "last_login_at": _iso(user.last_login_at),
+            "created_at": iso(user.created_at),
+            "last_login_at": iso(user.last_login_at),
             "memberships": [
                 {
                     "organisation": membership.organisation.name,
                     "organisation_slug": membership.organisation.slug,
                     "role": membership.role,
                     "role_label": membership.role_label,
-                    "since": _iso(membership.created_at),
+                    "since": iso(membership.created_at),
                 }
                 for membership in user.memberships
             ],
@@ -120,7 +121,7 @@ def personal_data(user: User) -> dict[str, Any]:
                 "title": thread.title,
                 "status": thread.status,
                 "visibility": thread.visibility,
-                "created_at": _iso(thread.created_at),
+                "created_at": iso(thread.created_at),
             }
             for thread in threads
         ],
@@ -129,21 +130,21 @@ def personal_data(user: User) -> dict[str, Any]:
                 "id": message.id,
                 "thread": _thread_reference(thread, user),
                 "internal": message.internal,
-                "created_at": _iso(message.created_at),
-                "edited_at": _iso(message.edited_at),
+                "created_at": iso(message.created_at),
+                "edited_at": iso(message.edited_at),
                 "body": message.body,
             }
             for message, thread in messages
         ],
         "votes": [
-            {"thread": _thread_reference(thread, user), "created_at": _iso(vote.created_at)} for vote, thread in votes
+            {"thread": _thread_reference(thread, user), "created_at": iso(vote.created_at)} for vote, thread in votes
         ],
         "followed_threads": [
-            {"thread": _thread_reference(thread, user), "created_at": _iso(subscription.created_at)}
+            {"thread": _thread_reference(thread, user), "created_at": iso(subscription.created_at)}
             for subscription, thread in subscriptions
         ],
         "followed_datasets": [
-            {"dataset": dataset.title, "dataset_slug": dataset.slug, "created_at": _iso(follow.created_at)}
+            {"dataset": dataset.title, "dataset_slug": dataset.slug, "created_at": iso(follow.created_at)}
             for follow, dataset, _ in follows
             if dataset is not None
         ],
@@ -151,7 +152,7 @@ def personal_data(user: User) -> dict[str, Any]:
             {
                 "organisation": organisation.name,
                 "organisation_slug": organisation.slug,
-                "created_at": _iso(follow.created_at),
+                "created_at": iso(follow.created_at),
             }
             for follow, _, organisation in follows
             if organisation is not None
@@ -162,7 +163,7 @@ def personal_data(user: User) -> dict[str, Any]:
                 "message_id": report.message_id,
                 "reason": report.reason,
                 "comment": report.comment,
-                "created_at": _iso(report.created_at),
+                "created_at": iso(report.created_at),
                 "outcome": report.outcome,
             }
             for report, thread in reports
@@ -170,9 +171,9 @@ def personal_data(user: User) -> dict[str, Any]:
         "browser_sessions": [
             {
                 "browser": session.user_agent,
-                "created_at": _iso(session.created_at),
-                "last_seen_at": _iso(session.last_seen_at),
-                "ended_at": _iso(session.ended_at),
+                "created_at": iso(session.created_at),
+                "last_seen_at": iso(session.last_seen_at),
+                "ended_at": iso(session.ended_at),
             }
             for session in browsers
         ],
@@ -181,9 +182,9 @@ def personal_data(user: User) -> dict[str, Any]:
                 "kind": notification.kind,
                 "text": notification.text,
                 "link": notification.link,
-                "created_at": _iso(notification.created_at),
-                "read_at": _iso(notification.read_at),
-                "emailed_at": _iso(notification.emailed_at),
+                "created_at": iso(notification.created_at),
+                "read_at": iso(notification.read_at),
+                "emailed_at": iso(notification.emailed_at),
             }
             for notification in notifications
         ],
@@ -203,8 +204,8 @@ def personal_data(user: User) -> dict[str, Any]:
                 "organisation_slug": organisation.slug,
                 "siret": request.siret,
                 "status": request.status,
-                "created_at": _iso(request.created_at),
-                "decided_at": _iso(request.decided_at),
+                "created_at": iso(request.created_at),
+                "decided_at": iso(request.decided_at),
             }
             for request, organisation in db.session.execute(
                 sa.select(JoinRequest, Organisation)
@@ -228,6 +229,6 @@ def _proconnect_identity(user: User) -> dict[str, Any] | None:
         "siret": identity.siret,
         "acr": identity.acr,
         "amr": identity.amr,
-        "linked_at": _iso(identity.created_at),
-        "last_sign_in_at": _iso(identity.last_login_at),
+        "linked_at": iso(identity.created_at),
+        "last_sign_in_at": iso(identity.last_login_at),
     }
